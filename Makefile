@@ -1,0 +1,103 @@
+# Osprey build: GNU Make, no configure step.
+#
+#   make                         build build/osprey
+#   make check                   install test deps if missing, build, run all tests
+#   make SANITIZE=address,undefined check
+#   make V=1                     show full command lines
+#
+# Sources are discovered per subsystem folder; a new .c file in one of
+# SUBDIRS is built into libosprey.a without touching this file.  Unit tests
+# are tests/unit/test-*.c, one cmocka binary each.
+
+BUILD    ?= build
+CC       ?= gcc
+SUBDIRS  := util qom memory system chardev accel/tcg accel/kvm target/x86 \
+            hw/core hw/char hw/timer hw/intc hw/pci hw/acpi hw/misc hw/i386 \
+            hw/block hw/virtio monitor migration block net
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter \
+            -Wno-missing-field-initializers -fno-strict-aliasing \
+            -D_GNU_SOURCE -pthread -MMD -MP -Iinclude
+LDFLAGS  += -pthread
+LDLIBS   += -lm -lrt
+
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+
+# Optional libraries, found with pkg-config.  Each one found defines
+# CONFIG_<NAME> so code can use it; missing ones are simply left out.
+PKG_CONFIG ?= pkg-config
+define optional_lib
+ifeq ($$(shell $(PKG_CONFIG) --exists $(1) 2>/dev/null && echo yes),yes)
+CFLAGS += -DCONFIG_$(2) $$(shell $(PKG_CONFIG) --cflags $(1))
+LDLIBS += $$(shell $(PKG_CONFIG) --libs $(1))
+endif
+endef
+$(eval $(call optional_lib,slirp,SLIRP))
+$(eval $(call optional_lib,capstone,CAPSTONE))
+$(eval $(call optional_lib,libzstd,ZSTD))
+$(eval $(call optional_lib,zlib,ZLIB))
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRCS  := $(filter-out system/main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ  := $(BUILD)/obj/system/main.o
+TEST_SRCS := $(wildcard tests/unit/test-*.c)
+TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+LIB       := $(BUILD)/libosprey.a
+
+# Types register themselves from constructors, so every object file must be
+# linked even when nothing references it by name.
+WHOLE_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
+
+.PHONY: all check unit-tests clean deps run guest
+all: $(BUILD)/osprey
+
+$(BUILD)/osprey: $(MAIN_OBJ) $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(WHOLE_LIB) $(LDLIBS)
+
+$(LIB): $(LIB_OBJS)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/tests/%.o: tests/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LDLIBS) -lcmocka
+
+unit-tests: $(TEST_BINS)
+
+# The README's test command.  Installs what the tests need, builds, runs the
+# cmocka unit tests and the pytest system tests, and ends with
+# "N passed, N failed".
+check:
+	$(Q)scripts/install-deps.sh test
+	$(Q)$(MAKE) --no-print-directory all unit-tests
+	$(Q)BUILD=$(BUILD) tests/check.sh
+
+deps:
+	$(Q)scripts/install-deps.sh build
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_SRCS:tests/%.c=$(BUILD)/obj/tests/%.d)

@@ -1,0 +1,17 @@
+"""Shared fixtures for Osprey system tests."""
+import os
+import pathlib
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BUILD = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
+
+
+@pytest.fixture(scope="session")
+def osprey():
+    """Path of the osprey binary under test."""
+    path = BUILD / "osprey"
+    if not path.exists():
+        pytest.fail(f"{path} missing: run make first")
+    return str(path)
