@@ -1,0 +1,59 @@
+/*
+ * Clocks and timers.
+ *   QEMU_CLOCK_REALTIME  monotonic host time; runs always
+ *   QEMU_CLOCK_VIRTUAL   guest time; stops while the VM is not running
+ *   QEMU_CLOCK_HOST      host wall-clock time (CLOCK_REALTIME); may jump
+ * Timers fire from the main loop, with the BQL held, in deadline order.
+ */
+#ifndef SYSTEM_TIMER_H
+#define SYSTEM_TIMER_H
+
+#include "util/osdep.h"
+
+#define NANOSECONDS_PER_SECOND 1000000000LL
+#define SCALE_MS 1000000
+#define SCALE_US 1000
+#define SCALE_NS 1
+
+typedef enum QEMUClockType {
+    QEMU_CLOCK_REALTIME,
+    QEMU_CLOCK_VIRTUAL,
+    QEMU_CLOCK_HOST,
+    QEMU_CLOCK_MAX,
+} QEMUClockType;
+
+typedef void QEMUTimerCB(void *opaque);
+typedef struct QEMUTimer QEMUTimer;
+
+int64_t qemu_clock_get_ns(QEMUClockType type);
+static inline int64_t qemu_clock_get_ms(QEMUClockType type)
+{
+    return qemu_clock_get_ns(type) / SCALE_MS;
+}
+/* Start / stop the virtual clock (called on vm_start / vm_stop). */
+void qemu_clock_enable(QEMUClockType type, bool enabled);
+/* Nanoseconds until the earliest timer on any clock, -1 if none. */
+int64_t timerlist_deadline_ns(void);
+/* Run the expired timers of every clock; returns how many ran. */
+int qemu_clock_run_all_timers(void);
+
+/* scale: SCALE_NS, SCALE_US or SCALE_MS, the unit of timer_mod's expiry. */
+QEMUTimer *timer_new(QEMUClockType type, int scale, QEMUTimerCB *cb,
+                     void *opaque);
+static inline QEMUTimer *timer_new_ns(QEMUClockType type, QEMUTimerCB *cb,
+                                      void *opaque)
+{
+    return timer_new(type, SCALE_NS, cb, opaque);
+}
+static inline QEMUTimer *timer_new_ms(QEMUClockType type, QEMUTimerCB *cb,
+                                      void *opaque)
+{
+    return timer_new(type, SCALE_MS, cb, opaque);
+}
+void timer_mod(QEMUTimer *timer, int64_t expire_time); /* in timer's scale */
+void timer_del(QEMUTimer *timer);
+void timer_free(QEMUTimer *timer);                     /* deletes first */
+bool timer_pending(const QEMUTimer *timer);
+int64_t timer_expire_time_ns(const QEMUTimer *timer);  /* -1 if not pending */
+
+#endif
