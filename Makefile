@@ -36,6 +36,12 @@ CFLAGS += -DCONFIG_$(2) $$(shell $(PKG_CONFIG) --cflags $(1))
 LDLIBS += $$(shell $(PKG_CONFIG) --libs $(1))
 endif
 endef
+# Required: userspace RCU (bulletproof flavour: threads need no registration)
+# so vCPU threads read FlatViews without the big lock.
+REQUIRED_PKGS := liburcu-bp
+CFLAGS += $(shell $(PKG_CONFIG) --cflags $(REQUIRED_PKGS) 2>/dev/null)
+LDLIBS += $(shell $(PKG_CONFIG) --libs $(REQUIRED_PKGS) 2>/dev/null || echo -lurcu-bp)
+
 $(eval $(call optional_lib,slirp,SLIRP))
 $(eval $(call optional_lib,capstone,CAPSTONE))
 $(eval $(call optional_lib,libzstd,ZSTD))
@@ -60,6 +66,9 @@ WHOLE_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 
 .PHONY: all check unit-tests clean deps run guest
 all: $(BUILD)/osprey
+
+# Build dependencies are installed by the README's commands (make check,
+# make run) through scripts/install-deps.sh; plain `make` expects them.
 
 $(BUILD)/osprey: $(MAIN_OBJ) $(LIB)
 	@echo "  LINK    $@"
