@@ -366,7 +366,10 @@ static void build_dsdt(AcpiBuildTables *t, const PcAcpiConfig *cfg)
 
     dev = aml_device("PCI0");
     aml_append(dev, aml_name_decl("_HID", aml_eisaid("PNP0A03")));
-    aml_append(dev, aml_name_decl("_ADR", aml_int(0)));
+    /*
+     * No _ADR beside the _HID, unlike QEMU: ACPI 6.x 6.1 wants one or the
+     * other, and iasl warns about both.
+     */
     aml_append(dev, aml_name_decl("_UID", aml_int(0)));
     aml_append(dev, aml_name_decl("_CRS", build_pci0_crs(cfg)));
     aml_append(dev, aml_name_decl("_PRT", build_pci0_prt(cfg)));
