@@ -6,6 +6,7 @@
 #include "hw/acpi/aml-build.h"
 #include "hw/acpi/bios-linker-loader.h"
 #include "hw/i386/acpi-build.h"
+#include "hw/i386/mptable.h"
 
 #define TABLES_ADDR 0x7fe0000ULL
 #define RSDP_ADDR 0xf5a40ULL
@@ -691,6 +692,119 @@ static void test_pci_routing(void **state)
                      (1 << 9) | (1 << 10) | (1 << 11));
 }
 
+/* ---- MP table ----------------------------------------------------------- */
+
+static void check_mptable(const PcAcpiConfig *cfg, uint32_t addr)
+{
+    ByteArray *a = byte_array_new();
+    const uint8_t *fp, *ct, *e;
+    unsigned count, cpus = 0, buses = 0, ioapics = 0, ioints = 0, locals = 0;
+    bool saw_irq0 = false, saw_sci = false, saw_pci = false;
+    uint16_t len;
+
+    assert_true(mptable_build(cfg, addr, a, &error_abort));
+    fp = a->data;
+    assert_memory_equal(fp, "_MP_", 4);
+    assert_int_equal(le(fp + 4, 4), addr + 16);
+    assert_int_equal(fp[8], 1);
+    assert_int_equal(fp[9], 4);
+    assert_int_equal(acpi_checksum(fp, 16), 0);
+    assert_int_equal(fp[11], 0); /* a configuration table follows */
+
+    ct = fp + 16;
+    assert_memory_equal(ct, "PCMP", 4);
+    len = le(ct + 4, 2);
+    assert_int_equal(16 + len, a->len);
+    assert_int_equal(ct[6], 4);
+    assert_int_equal(acpi_checksum(ct, len), 0);
+    assert_int_equal(le(ct + 36, 4), cfg->lapic_addr);
+    count = le(ct + 34, 2);
+
+    e = ct + 44;
+    for (unsigned i = 0; i < count; i++) {
+        assert_true(e < ct + len);
+        switch (e[0]) {
+        case 0:
+            assert_int_equal(e[1], cfg->apic_ids[cpus]);
+            assert_int_equal(e[3], cpus == 0 ? 3 : 1); /* EN, BP */
+            cpus++;
+            e += 20;
+            break;
+        case 1:
+            assert_memory_equal(e + 2, buses == 0 ? "PCI   " : "ISA   ", 6);
+            buses++;
+            e += 8;
+            break;
+        case 2:
+            assert_int_equal(e[1], cfg->ioapic_id);
+            assert_int_equal(le(e + 4, 4), cfg->ioapic_addr);
+            ioapics++;
+            e += 8;
+            break;
+        case 3:
+            assert_int_equal(e[6], cfg->ioapic_id);
+            if (e[4] == 1 && e[5] == 0) {
+                assert_int_equal(e[7], 2);
+                saw_irq0 = true;
+            }
+            if (e[4] == 1 && e[5] == cfg->sci_irq) {
+                assert_int_equal(le(e + 2, 2), 0xd);
+                saw_sci = true;
+            }
+            if (e[4] == 0 && e[5] == ((2 << 2) | 1)) {
+                assert_int_equal(e[7], pc_acpi_pci_slot_gsi(cfg, 2, 1));
+                assert_int_equal(le(e + 2, 2), 0xd);
+                saw_pci = true;
+            }
+            ioints++;
+            e += 8;
+            break;
+        case 4:
+            locals++;
+            e += 8;
+            break;
+        default:
+            fail_msg("unexpected MP entry type %u", e[0]);
+        }
+    }
+    assert_ptr_equal(e, ct + len);
+    assert_int_equal(cpus, cfg->cpu_count);
+    assert_int_equal(buses, 2);
+    assert_int_equal(ioapics, 1);
+    assert_int_equal(ioints, 31 * 4 + 15);
+    assert_int_equal(locals, 2);
+    assert_true(saw_irq0 && saw_sci && saw_pci);
+    byte_array_free(a);
+}
+
+static void test_mptable(void **state)
+{
+    PcAcpiConfig cfg;
+    ByteArray *a = byte_array_new();
+    Error *err = NULL;
+
+    pc_acpi_config_init(&cfg, 1);
+    check_mptable(&cfg, 0xf0000);
+    pc_acpi_config_init(&cfg, 16);
+    cfg.apic_ids[0] = 4;
+    cfg.apic_ids[4] = 0;
+    check_mptable(&cfg, 0x9fc00);
+
+    assert_false(mptable_build(&cfg, 0xf0008, a, &err));
+    assert_non_null(strstr(error_get_pretty(err), "16-byte aligned"));
+    error_free(err);
+    err = NULL;
+    assert_false(mptable_build(&cfg, 0xfff00, a, &err));
+    assert_non_null(strstr(error_get_pretty(err), "below 1 MiB"));
+    error_free(err);
+    err = NULL;
+    cfg.cpu_count = 0;
+    assert_false(mptable_build(&cfg, 0xf0000, a, &err));
+    error_free(err);
+    assert_int_equal(a->len, 0);
+    byte_array_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -707,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_fw_cfg_blobs),
         cmocka_unit_test(test_config_errors),
         cmocka_unit_test(test_pci_routing),
+        cmocka_unit_test(test_mptable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
