@@ -2,7 +2,8 @@
  * Check the generated ACPI tables with ACPICA's iasl (Debian package
  * acpica-tools): every table must disassemble without errors, and the
  * disassembly must compile back to the same bytes.  Skipped when iasl is
- * not installed.
+ * not installed.  When acpiexec (same package) is there too, the AML is
+ * also run: a few methods evaluated must give the expected values.
  */
 #include "test.h"
 #include <sys/stat.h>
@@ -135,6 +136,46 @@ static void iasl_round_trip(IaslFixture *fx, const char *sig,
     free(asl_log);
 }
 
+static bool have_acpiexec(void)
+{
+    return system("command -v acpiexec >/dev/null 2>&1") == 0;
+}
+
+/*
+ * Run ACPICA's AML interpreter on table file dat (written by
+ * iasl_round_trip), evaluating the ";"-separated commands, and require
+ * each of the expected strings, in order, in its output and no exception.
+ */
+static void acpiexec_expect(IaslFixture *fx, const char *dat,
+                            const char *commands, const char *const *want,
+                            size_t nwant)
+{
+    char *cmd = xasprintf("cd %s && timeout 60 acpiexec -b \"%s\" %s "
+                          "> acpiexec.log 2>&1", fx->dir, commands, dat);
+    char *path = fixture_path(fx, "acpiexec.log");
+    char *text, *pos;
+    int rc = system(cmd);
+
+    text = read_file(path, NULL);
+    assert_non_null(text);
+    if (rc != 0 || strstr(text, "Exception") || strstr(text, "Error")) {
+        fail_msg("acpiexec failed (status %d):\n%s", rc, text);
+    }
+    pos = text;
+    for (size_t i = 0; i < nwant; i++) {
+        char *hit = strstr(pos, want[i]);
+
+        if (!hit) {
+            fail_msg("acpiexec output lacks '%s' after offset %td:\n%s",
+                     want[i], pos - text, text);
+        }
+        pos = hit + strlen(want[i]);
+    }
+    free(text);
+    free(path);
+    free(cmd);
+}
+
 static int setup(void **state)
 {
     IaslFixture *fx = xnew(IaslFixture);
@@ -189,6 +230,20 @@ static void test_iasl_pc_tables(void **state)
     }
     pc_acpi_config_init(&cfg, 4);
     check_config(*state, &cfg);
+
+    if (have_acpiexec()) {
+        /* The DSDT of the first configuration is still in the directory. */
+        static const char *const want[] = {
+            "Evaluation of \\_S5", "[Package] Contains 4 Elements",
+            "[Integer] = 0000000000000000",
+            "Evaluation of \\_SB.PCI0._CRS", "[Buffer]",
+            "Evaluation of \\_SB.PCI0._PRT",
+            "[Package] Contains 128 Elements",
+        };
+        acpiexec_expect(*state, "DSDT.dat", "evaluate \\_S5; "
+                        "evaluate \\_SB.PCI0._CRS; "
+                        "evaluate \\_SB.PCI0._PRT", want, ARRAY_SIZE(want));
+    }
 
     pc_acpi_config_init(&cfg, 200);
     cfg.has_hpet = false;
@@ -284,6 +339,22 @@ static void test_iasl_aml_builders(void **state)
     table->data[9] = -acpi_checksum(table->data, table->len);
     iasl_round_trip(*state, "SSDT", table->data, table->len);
     byte_array_free(table);
+
+    /* Run the methods: the encodings must mean what they say. */
+    if (have_acpiexec()) {
+        static const char *const want[] = {
+            "[Integer] = 0000000000000005",   /* TEST(1, 3): 4 | 1 */
+            "[Integer] = 000000000000000C",   /* TEST(2, 3): 3 << 2 */
+            "[Integer] = FFFFFFFFFFFFFFFF",   /* LOR1(0, 1) */
+            "[Integer] = 000000000000000F",   /* ADD1(10): 10 + 5 */
+        };
+        acpiexec_expect(*state, "SSDT.dat",
+                        "evaluate \\_SB.TST0.TEST 1 3; "
+                        "evaluate \\_SB.TST0.TEST 2 3; "
+                        "evaluate \\_SB.TST0.LOR1 0 1; "
+                        "evaluate \\_SB.TST0.ADD1 10", want,
+                        ARRAY_SIZE(want));
+    }
 }
 
 int main(void)
