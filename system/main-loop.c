@@ -87,6 +87,26 @@ void bql_cond_wait(pthread_cond_t *cond)
     bql_held = true;
 }
 
+bool bql_cond_timedwait(pthread_cond_t *cond, int ms)
+{
+    struct timespec deadline;
+    int ret;
+
+    assert(bql_held);
+    /* pthread_cond_t waits on CLOCK_REALTIME unless told otherwise. */
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += ms / 1000;
+    deadline.tv_nsec += (long)(ms % 1000) * 1000000;
+    if (deadline.tv_nsec >= NANOSECONDS_PER_SECOND) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= NANOSECONDS_PER_SECOND;
+    }
+    bql_held = false;
+    ret = pthread_cond_timedwait(cond, &bql, &deadline);
+    bql_held = true;
+    return ret != ETIMEDOUT;
+}
+
 /* ---- event notifier ---- */
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;

@@ -56,5 +56,7 @@ bool bql_locked(void);               /* by the calling thread */
 /* Wait on a condition with the BQL as its mutex. */
 #include <pthread.h>
 void bql_cond_wait(pthread_cond_t *cond);
+/* The same, giving up after ms milliseconds; false on timeout. */
+bool bql_cond_timedwait(pthread_cond_t *cond, int ms);
 
 #endif

@@ -428,6 +428,14 @@ static void test_bql(void **state)
     pthread_join(thread, NULL);
     assert_false(c.other_saw_locked);
 
+    /* Nobody signals: times out (spurious wake-ups aside), BQL held again. */
+    int tries = 0;
+    while (bql_cond_timedwait(&c.cond, 10) && ++tries < 10) {
+        continue;
+    }
+    assert_true(tries < 10);
+    assert_true(bql_locked());
+
     /* main_loop_wait keeps a caller's BQL held on return. */
     qemu_bh_schedule(bh);
     assert_int_equal(main_loop_wait(true), 1);
