@@ -94,28 +94,61 @@ MemoryRegion *address_space_translate(AddressSpace *as, hwaddr addr,
                               is_write);
 }
 
-MemoryRegionSection memory_region_find(MemoryRegion *root, hwaddr addr,
+MemoryRegionSection flatview_find_section(FlatView *fv, hwaddr addr)
+{
+    MemoryRegionSection section = {
+        .fv = fv,
+        .offset_within_address_space = addr,
+    };
+    unsigned i = flatview_find_index(fv, addr);
+
+    if (i < fv->nr && fv->ranges[i].start <= (Int128)addr) {
+        const FlatRange *fr = &fv->ranges[i];
+        Int128 diff = addr - fr->start;
+        section.mr = fr->mr;
+        section.offset_within_region = fr->offset_in_region + (hwaddr)diff;
+        section.size = fr->size - diff;
+        section.readonly = fr->readonly;
+        return section;
+    }
+    section.mr = &io_mem_unassigned;
+    section.offset_within_region = addr;
+    section.size = (i < fv->nr ? fv->ranges[i].start : int128_2_64()) - addr;
+    return section;
+}
+
+MemoryRegionSection memory_region_find(MemoryRegion *mr, hwaddr addr,
                                        uint64_t size)
 {
-    MemoryRegionSection ret = { .size = 0 };
+    MemoryRegionSection ret = { .mr = NULL };
+    MemoryRegion *root = mr;
     AddressSpace *as;
 
+    addr += mr->addr;
+    while (root->container) {
+        root = root->container;
+        addr += root->addr;
+    }
     urcu_bp_read_lock();
     QTAILQ_FOREACH(as, &address_spaces, address_spaces_link) {
         if (as->root != root) {
             continue;
         }
+        /* The first range overlapping [addr, addr + size), clipped. */
         FlatView *fv = address_space_to_flatview(as);
-        const FlatRange *fr = fv ? flatview_lookup(fv, addr) : NULL;
-        if (!fr) {
+        unsigned i = flatview_find_index(fv, addr);
+        if (i == fv->nr || fv->ranges[i].start >= (Int128)addr + size) {
             break;
         }
-        Int128 diff = addr - fr->start;
+        const FlatRange *fr = &fv->ranges[i];
+        Int128 start = MAX((Int128)addr, fr->start);
+        Int128 end = MIN((Int128)addr + size, fr->start + fr->size);
         ret.mr = fr->mr;
         ret.fv = fv;
-        ret.offset_within_region = fr->offset_in_region + (hwaddr)diff;
-        ret.offset_within_address_space = addr;
-        ret.size = MIN((Int128)size, fr->size - diff);
+        ret.offset_within_region = fr->offset_in_region +
+                                   (hwaddr)(start - fr->start);
+        ret.offset_within_address_space = (hwaddr)start;
+        ret.size = end - start;
         ret.readonly = fr->readonly;
         break;
     }

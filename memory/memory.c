@@ -217,8 +217,15 @@ void memory_region_init_alias(MemoryRegion *mr, Object *owner,
 
 void memory_region_finalize(MemoryRegion *mr)
 {
+    MemoryRegion *sub;
+
     assert(!mr->container);
-    assert(QTAILQ_EMPTY(&mr->subregions));
+    /* Children go with their container, as in QEMU. */
+    memory_region_transaction_begin();
+    while ((sub = QTAILQ_FIRST(&mr->subregions))) {
+        memory_region_del_subregion(mr, sub);
+    }
+    memory_region_transaction_commit();
     if (mr->ram_block) {
         ram_block_remove(mr->ram_block);
         mr->ram_block = NULL;
@@ -393,6 +400,14 @@ void memory_region_set_alias_offset(MemoryRegion *mr, hwaddr offset)
 void memory_region_set_size(MemoryRegion *mr, uint64_t size)
 {
     Int128 s = size == UINT64_MAX ? int128_2_64() : (Int128)size;
+
+    /* RAM cannot outgrow its host memory: accesses would run past it. */
+    if (mr->ram_block && s > (Int128)mr->ram_block->max_length) {
+        warn_report("memory region %s: cannot grow RAM to 0x%" PRIx64
+                    " bytes beyond its 0x%" PRIx64, mr->name, size,
+                    mr->ram_block->max_length);
+        s = mr->ram_block->max_length;
+    }
     if (s == mr->size) {
         return;
     }

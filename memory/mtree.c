@@ -49,7 +49,7 @@ static void mtree_print_mr_owner(StrBuf *out, const MemoryRegion *mr)
     if (owner_printer) {
         owner_printer(out, mr->owner);
     } else {
-        strbuf_printf(out, "obj %p", (void *)mr->owner);
+        strbuf_append(out, "obj");
     }
     strbuf_append(out, "}");
 }
@@ -135,6 +135,31 @@ static void mtree_print_mr(StrBuf *out, const MemoryRegion *mr,
     free(sorted);
 }
 
+static int compare_as_name(const void *a, const void *b)
+{
+    return strcmp((*(AddressSpace *const *)a)->name,
+                  (*(AddressSpace *const *)b)->name);
+}
+
+/* The spaces sharing a root, by name as QEMU sorts them. */
+static void mtree_print_as_names(StrBuf *out, const MemoryRegion *root)
+{
+    AddressSpace *as, **names = NULL;
+    unsigned n = 0;
+
+    QTAILQ_FOREACH(as, &address_spaces, address_spaces_link) {
+        if (as->root == root) {
+            names = xrealloc(names, (n + 1) * sizeof(*names));
+            names[n++] = as;
+        }
+    }
+    qsort(names, n, sizeof(*names), compare_as_name);
+    for (unsigned i = 0; i < n; i++) {
+        strbuf_printf(out, "address-space: %s\n", names[i]->name);
+    }
+    free(names);
+}
+
 static void mtree_info_as(StrBuf *out, bool owner, bool disabled)
 {
     MemoryRegionList aliases = { 0 };
@@ -146,11 +171,7 @@ static void mtree_info_as(StrBuf *out, bool owner, bool disabled)
         mr_list_add_unique(&roots, as->root);
     }
     for (unsigned r = 0; r < roots.nr; r++) {
-        QTAILQ_FOREACH(as, &address_spaces, address_spaces_link) {
-            if (as->root == roots.mr[r]) {
-                strbuf_printf(out, "address-space: %s\n", as->name);
-            }
-        }
+        mtree_print_as_names(out, roots.mr[r]);
         mtree_print_mr(out, roots.mr[r], 1, 0, &aliases, owner, disabled);
         strbuf_putc(out, '\n');
     }

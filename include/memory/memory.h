@@ -97,8 +97,8 @@ enum device_endian {
  * [impl.min_access_size, impl.max_access_size] (defaults 1 and 4).  When
  * !impl.unaligned, every callback gets an address aligned to its size:
  * unaligned accesses are done as the covering aligned accesses, reads
- * extracting the bytes asked for and writes merging them with what a read
- * returned (read-modify-write).
+ * extracting the bytes asked for, writes sending zeros in the bytes that
+ * were not written (as QEMU does when widening; never a hidden read).
  *
  * Values are passed in the device's endianness; sizes are in bytes.
  */
@@ -288,9 +288,9 @@ void memory_region_init_alias(MemoryRegion *mr, Object *owner,
                               const char *name, MemoryRegion *orig,
                               hwaddr offset, uint64_t size);
 /*
- * Release what init allocated (name, RAM).  The region must not be in a
- * container; waits for an RCU grace period, so never call it inside a
- * read-side critical section.
+ * Release what init allocated (name, RAM) and detach its subregions.  The
+ * region must not be in a container; a RAM region waits for an RCU grace
+ * period, so never call it inside a read-side critical section.
  */
 void memory_region_finalize(MemoryRegion *mr);
 
@@ -340,6 +340,7 @@ MemTxResult memory_region_dispatch_write(MemoryRegion *mr, hwaddr addr,
 
 void address_space_init(AddressSpace *as, MemoryRegion *root,
                         const char *name);
+/* Unregisters its listeners and waits for readers: not on the read side. */
 void address_space_destroy(AddressSpace *as);
 
 /* The machine's "system" (2^64) and "io" (64 KiB) containers, made on
@@ -372,8 +373,19 @@ MemoryRegion *flatview_translate(FlatView *fv, hwaddr addr, hwaddr *xlat,
 MemoryRegion *address_space_translate(AddressSpace *as, hwaddr addr,
                                       hwaddr *xlat, hwaddr *plen,
                                       bool is_write);
-/* Section at addr (mr is NULL for a hole; size is what remains of it). */
-MemoryRegionSection memory_region_find(MemoryRegion *root, hwaddr addr,
+/*
+ * What the TLB fills from: the section at addr, running to the end of its
+ * range (the unassigned region and the hole's extent when nothing is
+ * mapped), with the range's readonly flag.  O(log n), RCU read side only.
+ */
+MemoryRegionSection flatview_find_section(FlatView *fv, hwaddr addr);
+/*
+ * QEMU's memory_region_find: the first part of [addr, addr + size) of mr
+ * (addr relative to mr) that is mapped in the address space whose root
+ * holds mr, clipped to one range.  .mr is NULL when none is.  The section
+ * (and its .fv) is only a snapshot: do not keep .fv.
+ */
+MemoryRegionSection memory_region_find(MemoryRegion *mr, hwaddr addr,
                                        uint64_t size);
 /* True for the region that stands for holes in a FlatView. */
 bool memory_region_is_unassigned(const MemoryRegion *mr);
@@ -436,7 +448,11 @@ void memory_global_dirty_log_sync(void);
  * disabled: show disabled regions too (-D).
  */
 void mtree_info(StrBuf *out, bool flatview, bool owner, bool disabled);
-/* How `owner` prints owners; the object model installs one. */
+/*
+ * How `owner` prints an owner inside " owner:{...}": QEMU prints
+ * "dev id=<id>" or "obj path=<path>"; the object model installs this
+ * (without it, "obj").  Regions without an owner print " orphan".
+ */
 void memory_set_owner_printer(void (*print)(StrBuf *out, Object *owner));
 
 /*

@@ -460,6 +460,87 @@ static void test_unassigned(void **state)
     memory_region_finalize(&ram);
 }
 
+static void test_rom_device(void **state)
+{
+    Fixture *f = *state;
+    static const MemoryRegionOps ops = {
+        .read = dev_read,
+        .write = dev_write,
+        .endianness = DEVICE_LITTLE_ENDIAN,
+    };
+    Device dev = { .n = 0 };
+    MemoryRegion flash;
+
+    memset(dev.regs, 0x77, sizeof(dev.regs));
+    assert_true(memory_region_init_rom_device(&flash, NULL, &ops, &dev,
+                                              "flash", 0x1000, &error_abort));
+    ((uint8_t *)memory_region_get_ram_ptr(&flash))[4] = 0x12;
+    memory_region_add_subregion(&f->root, 0x4000, &flash);
+
+    /* romd mode: reads from memory, writes to the device. */
+    assert_int_equal(address_space_ldub(&f->as, 0x4004, ATTRS, NULL), 0x12);
+    address_space_stb(&f->as, 0x4004, 0x34, ATTRS, NULL);
+    assert_int_equal(dev.n, 1);
+    assert_true(dev.log[0].is_write);
+    assert_int_equal(address_space_ldub(&f->as, 0x4004, ATTRS, NULL), 0x12);
+
+    /* Out of romd mode the device answers reads too. */
+    memory_region_rom_device_set_romd(&flash, false);
+    assert_int_equal(address_space_ldub(&f->as, 0x4005, ATTRS, NULL), 0x77);
+    assert_int_equal(dev.n, 2);
+
+    memory_region_del_subregion(&f->root, &flash);
+    memory_region_finalize(&flash);
+}
+
+static void test_find_section(void **state)
+{
+    Fixture *f = *state;
+    MemoryRegion ram, cont, inner;
+
+    memory_region_init_ram(&ram, NULL, "ram", 0x4000, &error_abort);
+    memory_region_init(&cont, NULL, "cont", 0x10000);
+    memory_region_init_ram(&inner, NULL, "inner", 0x1000, &error_abort);
+    memory_region_add_subregion(&f->root, 0, &ram);
+    memory_region_add_subregion(&cont, 0x2000, &inner);
+    memory_region_add_subregion(&f->root, 0x100000, &cont);
+    memory_region_set_readonly(&cont, true);
+
+    urcu_bp_read_lock();
+    FlatView *fv = address_space_to_flatview(&f->as);
+    MemoryRegionSection s = flatview_find_section(fv, 0x102800);
+    assert_ptr_equal(s.mr, &inner);
+    assert_int_equal(s.offset_within_region, 0x800);
+    assert_true(s.size == 0x800);
+    assert_true(s.readonly);
+    s = flatview_find_section(fv, 0x5000);
+    assert_true(memory_region_is_unassigned(s.mr));
+    assert_true(s.size == 0x102000 - 0x5000);
+    assert_null(flatview_lookup(fv, 0x5000));
+    urcu_bp_read_unlock();
+
+    /* Relative to a region deep in the tree. */
+    s = memory_region_find(&cont, 0x1000, 0x2000);
+    assert_ptr_equal(s.mr, &inner);
+    assert_int_equal(s.offset_within_address_space, 0x102000);
+    assert_int_equal(s.offset_within_region, 0);
+    assert_true(s.size == 0x1000);
+    s = memory_region_find(&cont, 0x4000, 0x100);
+    assert_null(s.mr);
+
+    /* RAM cannot be stretched past its memory. */
+    memory_region_set_size(&ram, 0x8000);
+    assert_int_equal(memory_region_size(&ram), 0x4000);
+
+    /* Finalizing a container takes its children out of the view. */
+    memory_region_del_subregion(&f->root, &cont);
+    memory_region_finalize(&cont);
+    assert_null(inner.container);
+    memory_region_finalize(&inner);
+    memory_region_del_subregion(&f->root, &ram);
+    memory_region_finalize(&ram);
+}
+
 /* --- Listeners ------------------------------------------------------- */
 
 typedef struct Recorder {
@@ -999,6 +1080,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_disabled_and_readonly, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_rom, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rom_device, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_find_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio_unaligned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio_invalid, setup, teardown),
