@@ -613,9 +613,52 @@ static void render_memory_region(FlatView *view, MemoryRegion *mr,
     }
 }
 
+/*
+ * The region a view really starts from, as QEMU's
+ * memory_region_get_flatview_root: through aliases that show all of their
+ * target and containers whose only enabled child covers them from 0.
+ * NULL when nothing is enabled.  `info mtree -f` prints it, and groups
+ * address spaces that share it.
+ */
+static MemoryRegion *memory_region_get_flatview_root(MemoryRegion *mr)
+{
+    while (mr && mr->enabled) {
+        if (mr->alias) {
+            if (!mr->alias_offset && mr->size >= mr->alias->size) {
+                mr = mr->alias;
+                continue;
+            }
+        } else if (!mr->terminates) {
+            MemoryRegion *child, *next = NULL;
+            unsigned found = 0;
+            QTAILQ_FOREACH(child, &mr->subregions, subregions_link) {
+                if (!child->enabled) {
+                    continue;
+                }
+                if (++found > 1) {
+                    next = NULL;
+                    break;
+                }
+                if (!child->addr && mr->size >= child->size) {
+                    next = child;
+                }
+            }
+            if (found == 0) {
+                return NULL;
+            }
+            if (next) {
+                mr = next;
+                continue;
+            }
+        }
+        return mr;
+    }
+    return NULL;
+}
+
 static FlatView *generate_memory_topology(MemoryRegion *root)
 {
-    FlatView *view = flatview_new(root);
+    FlatView *view = flatview_new(memory_region_get_flatview_root(root));
     if (root) {
         render_memory_region(view, root, 0, 0, int128_2_64(), false);
     }

@@ -186,14 +186,14 @@ static void mtree_info_as(StrBuf *out, bool owner, bool disabled)
 }
 
 static void mtree_print_flatview(StrBuf *out, unsigned counter,
-                                 AddressSpace *first, bool owner)
+                                 FlatView *view, bool owner)
 {
     AddressSpace *as;
-    FlatView *view = address_space_to_flatview(first);
 
     strbuf_printf(out, "FlatView #%u\n", counter);
-    for (as = first; as; as = QTAILQ_NEXT(as, address_spaces_link)) {
-        if (as->root != first->root) {
+    QTAILQ_FOREACH(as, &address_spaces, address_spaces_link) {
+        FlatView *other = address_space_to_flatview(as);
+        if (other != view && (!other || other->root != view->root)) {
             continue;
         }
         strbuf_printf(out, " AS \"%s\", root: %s", as->name, as->root->name);
@@ -203,8 +203,8 @@ static void mtree_print_flatview(StrBuf *out, unsigned counter,
         strbuf_putc(out, '\n');
     }
     strbuf_printf(out, " Root memory region: %s\n",
-                  view && view->root ? view->root->name : "(none)");
-    if (!view || !view->nr) {
+                  view->root ? view->root->name : "(none)");
+    if (!view->nr) {
         strbuf_append(out, MTREE_INDENT "No rendered FlatView\n\n");
         return;
     }
@@ -236,12 +236,19 @@ static void mtree_info_flatview(StrBuf *out, bool owner)
     unsigned counter = 0;
 
     urcu_bp_read_lock();
-    /* Spaces with the same root share one view (as QEMU's do). */
+    /*
+     * QEMU shares one FlatView among the address spaces whose views start
+     * from the same region; print them as one, likewise.
+     */
     QTAILQ_FOREACH(as, &address_spaces, address_spaces_link) {
+        FlatView *view = address_space_to_flatview(as);
         unsigned before = roots.nr;
-        mr_list_add_unique(&roots, as->root);
+        if (!view) {
+            continue;
+        }
+        mr_list_add_unique(&roots, view->root);
         if (roots.nr != before) {
-            mtree_print_flatview(out, counter++, as, owner);
+            mtree_print_flatview(out, counter++, view, owner);
         }
     }
     urcu_bp_read_unlock();

@@ -617,6 +617,20 @@ static void recorder_expect(Recorder *rec, const char *expected)
     strbuf_append(&rec->log, "");
 }
 
+static int global_log_calls, sync_calls;
+
+static void global_log_changed(MemoryListener *l)
+{
+    global_log_calls++;
+}
+
+/* Pretend the hypervisor saw a write to the first page of each range. */
+static void sync_dirty(MemoryListener *l, MemoryRegionSection *s)
+{
+    sync_calls++;
+    memory_region_set_dirty(s->mr, s->offset_within_region, 1);
+}
+
 static void test_move_and_listener(void **state)
 {
     Fixture *f = *state;
@@ -677,11 +691,35 @@ static void test_move_and_listener(void **state)
                           "nop bar 2000+1000@0;nop ram 3000+5000@3000;"
                           "log_stop ram 3000+5000@3000;commit;");
 
+    /* A second listener that syncs a dirty log, as KVM's does. */
+    MemoryListener syncer = {
+        .log_sync = sync_dirty,
+        .log_global_start = global_log_changed,
+        .log_global_stop = global_log_changed,
+        .priority = 10,
+    };
+    memory_listener_register(&syncer, &f->as);
+    recorder_expect(&rec, "");
+
+    global_log_calls = sync_calls = 0;
     memory_global_dirty_log_start();
+    assert_int_equal(global_log_calls, 1);
+    assert_true(memory_global_dirty_log_enabled());
+    memory_region_test_and_clear_dirty(&ram, 0, 0x8000,
+                                       DIRTY_MEMORY_MIGRATION);
+    memory_global_dirty_log_sync();
+    /* Both RAM ranges log for migration; the BAR does not. */
+    assert_int_equal(sync_calls, 2);
+    assert_true(memory_region_get_dirty(&ram, 0x3000, 1,
+                                        DIRTY_MEMORY_MIGRATION));
+    assert_false(memory_region_get_dirty(&ram, 0x4000, 0x1000,
+                                         DIRTY_MEMORY_MIGRATION));
     recorder_expect(&rec, "begin;nop ram 0+2000@0;log_start ram 0+2000@0;"
                           "nop bar 2000+1000@0;nop ram 3000+5000@3000;"
                           "log_start ram 3000+5000@3000;commit;");
     memory_global_dirty_log_stop();
+    assert_int_equal(global_log_calls, 2);
+    memory_listener_unregister(&syncer);
     strbuf_free(&rec.log);
     strbuf_append(&rec.log, "");
 
@@ -924,12 +962,32 @@ static void test_mtree(void **state)
         "\n");
     strbuf_free(&sb);
 
+    mtree_info(&sb, true, true, false);
+    assert_string_equal(sb.str,
+        "FlatView #0\n"
+        " AS \"memory\", root: system\n"
+        " Root memory region: system\n"
+        "  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram orphan\n"
+        "  00000000fffc0000-00000000ffffffff (prio 1, rom): pc.bios orphan\n"
+        "\n"
+        "FlatView #1\n"
+        " AS \"I/O\", root: io\n"
+        " Root memory region: io\n"
+        "  0000000000000000-00000000000003f7 (prio 0, i/o): io orphan\n"
+        "  00000000000003f8-00000000000003ff (prio 0, i/o): serial orphan\n"
+        "  0000000000000400-000000000000ffff (prio 0, i/o): io @0000000000000400"
+        " orphan\n"
+        "\n");
+    strbuf_free(&sb);
+
+    /* With one child covering it, the view starts from pc.ram (QEMU's
+     * flatview root), which -f shows. */
     memory_region_set_enabled(&bios, false);
     mtree_info(&sb, true, false, false);
     assert_string_equal(sb.str,
         "FlatView #0\n"
         " AS \"memory\", root: system\n"
-        " Root memory region: system\n"
+        " Root memory region: pc.ram\n"
         "  0000000000000000-0000000007ffffff (prio 0, ram): pc.ram\n"
         "\n"
         "FlatView #1\n"
