@@ -177,6 +177,19 @@ bool memory_region_init_ram_from_fd(MemoryRegion *mr, Object *owner,
                    " is not page aligned", mr->name, offset);
         return false;
     }
+    /* Touching a mapping past the end of a file kills us with SIGBUS. */
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        error_setg_errno(errp, errno, "memory region %s: cannot stat fd %d",
+                         mr->name, fd);
+        return false;
+    }
+    if (S_ISREG(st.st_mode) && (uint64_t)st.st_size < offset + size) {
+        error_setg(errp, "memory region %s: fd %d holds 0x%" PRIx64
+                   " bytes, fewer than the 0x%" PRIx64 " needed", mr->name,
+                   fd, (uint64_t)st.st_size, offset + size);
+        return false;
+    }
     return map_fd(mr, size, fd, offset, true, false, errp);
 }
 
@@ -444,6 +457,12 @@ void memory_region_set_log(MemoryRegion *mr, bool log, unsigned client)
     assert(client == DIRTY_MEMORY_VGA);
     uint8_t mask = 1 << client;
     uint8_t old = mr->vga_logging_count;
+
+    if (!log && !old) {
+        warn_report("memory region %s: dirty logging stopped but never "
+                    "started", mr->name);
+        return;
+    }
 
     mr->vga_logging_count += log ? 1 : -1;
     if (!!old == !!mr->vga_logging_count) {
@@ -871,16 +890,24 @@ void memory_region_transaction_commit(void)
     AddressSpace *as;
 
     assert(transaction_depth);
-    if (--transaction_depth || !update_pending) {
+    if (transaction_depth > 1) {
+        --transaction_depth;
         return;
     }
-    /* Clear first: a listener may legitimately start a new transaction. */
-    update_pending = false;
-    LISTENERS_CALL_GLOBAL(begin, false);
-    QTAILQ_FOREACH(as, &address_spaces, address_spaces_link) {
-        address_space_update_topology(as);
+    /*
+     * Stay inside the transaction while updating: a listener that changes
+     * the tree only marks the update pending, and we render again after,
+     * instead of re-entering an update half done.
+     */
+    while (update_pending) {
+        update_pending = false;
+        LISTENERS_CALL_GLOBAL(begin, false);
+        QTAILQ_FOREACH(as, &address_spaces, address_spaces_link) {
+            address_space_update_topology(as);
+        }
+        LISTENERS_CALL_GLOBAL(commit, false);
     }
-    LISTENERS_CALL_GLOBAL(commit, false);
+    --transaction_depth;
 }
 
 static void listener_add_address_space(MemoryListener *listener,

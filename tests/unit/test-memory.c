@@ -734,6 +734,50 @@ static void test_move_and_listener(void **state)
     memory_region_finalize(&ram);
 }
 
+static MemoryRegion *reactive_target;
+
+/* A listener that maps something in reaction to a mapping. */
+static void reactive_add(MemoryListener *l, MemoryRegionSection *s)
+{
+    rec_add(l, s);
+    if (!strcmp(s->mr->name, "trigger")) {
+        memory_region_set_enabled(reactive_target, true);
+    }
+}
+
+static void test_listener_changes_tree(void **state)
+{
+    Fixture *f = *state;
+    MemoryRegion trigger, follower;
+    Recorder rec;
+
+    memory_region_init_ram(&trigger, NULL, "trigger", 0x1000, &error_abort);
+    memory_region_init_ram(&follower, NULL, "follower", 0x1000,
+                           &error_abort);
+    memory_region_set_enabled(&follower, false);
+    memory_region_add_subregion(&f->root, 0x1000, &follower);
+    reactive_target = &follower;
+
+    recorder_init(&rec);
+    rec.listener.region_add = reactive_add;
+    memory_listener_register(&rec.listener, &f->as);
+    recorder_expect(&rec, "begin;commit;");
+
+    /* The nested change is rendered after the first, not inside it. */
+    memory_region_add_subregion(&f->root, 0, &trigger);
+    recorder_expect(&rec, "begin;add trigger 0+1000@0;commit;"
+                          "begin;nop trigger 0+1000@0;"
+                          "add follower 1000+1000@0;commit;");
+    assert_flatview(&f->as, "0-fff trigger@0\n1000-1fff follower@0\n");
+
+    memory_listener_unregister(&rec.listener);
+    strbuf_free(&rec.log);
+    memory_region_del_subregion(&f->root, &trigger);
+    memory_region_del_subregion(&f->root, &follower);
+    memory_region_finalize(&trigger);
+    memory_region_finalize(&follower);
+}
+
 /* --- Dirty tracking -------------------------------------------------- */
 
 static ram_addr_t hook_start, hook_end;
@@ -908,6 +952,14 @@ static void test_ram_backends(void **state)
     assert_int_equal(b, 0x99);
     memory_region_del_subregion(&f->root, &fd_ram);
     memory_region_finalize(&fd_ram);
+
+    /* A file too small for the region is refused, not a later SIGBUS. */
+    assert_false(memory_region_init_ram_from_fd(&bad, NULL, "short", 0x2000,
+                                                fd, 0, &err));
+    assert_non_null(strstr(error_get_pretty(err), "fewer than"));
+    error_free(err);
+    err = NULL;
+    memory_region_finalize(&bad);
     close(fd);
 
     assert_false(memory_region_init_ram_from_file(
@@ -1147,6 +1199,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unassigned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_move_and_listener, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_listener_changes_tree, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_dirty_tracking, setup, teardown),
         cmocka_unit_test_setup_teardown(test_code_write_hook, setup,
