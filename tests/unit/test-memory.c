@@ -1085,6 +1085,7 @@ typedef struct Race {
     volatile bool stop;
     unsigned long torn;
     unsigned long lookups;
+    unsigned long seen_at_a, seen_at_b;   /* views seen with moving there */
 } Race;
 
 /* Check one view: sorted, disjoint, moving region at exactly one slot. */
@@ -1108,10 +1109,19 @@ static bool view_is_whole(Race *race)
     if (a != race->moving && a != race->background) {
         ok = false;
     }
+    __atomic_fetch_add(a == race->moving ? &race->seen_at_a
+                                         : &race->seen_at_b,
+                       1, __ATOMIC_RELAXED);
     if (b != race->moving && b != race->background) {
         ok = false;
     }
     return ok;
+}
+
+static bool caught_both(Race *race)
+{
+    return __atomic_load_n(&race->seen_at_a, __ATOMIC_RELAXED) >= 100 &&
+           __atomic_load_n(&race->seen_at_b, __ATOMIC_RELAXED) >= 100;
 }
 
 static void *race_reader(void *opaque)
@@ -1155,7 +1165,11 @@ static void test_concurrent_readers(void **state)
     for (unsigned i = 0; i < ARRAY_SIZE(readers); i++) {
         pthread_create(&readers[i], NULL, race_reader, &race);
     }
-    for (int i = 0; i < 2000; i++) {
+    /*
+     * Move it at least 2000 times, and on until the readers have caught it
+     * at both places often, so the test shows real overlap.
+     */
+    for (int i = 0; i < 2000 || (i < 1000000 && !caught_both(&race)); i++) {
         memory_region_set_address(&moving, i & 1 ? SLOT_A : SLOT_B);
         /* Also churn the view's shape, not just one range. */
         if (i % 7 == 0) {
@@ -1171,6 +1185,7 @@ static void test_concurrent_readers(void **state)
         pthread_join(readers[i], NULL);
     }
     assert_true(race.lookups > 0);
+    assert_true(caught_both(&race));
     assert_int_equal(race.torn, 0);
 
     memory_region_del_subregion(&f->root, &extra);
