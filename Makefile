@@ -56,6 +56,8 @@ endif
 LIB_SRCS  := $(filter-out system/main.c,$(foreach d,$(SUBDIRS),$(wildcard $(d)/*.c)))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 MAIN_OBJ  := $(BUILD)/obj/system/main.o
+TOOL_SRCS := $(wildcard tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/%)
 TEST_SRCS := $(wildcard tests/unit/test-*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 LIB       := $(BUILD)/libosprey.a
@@ -65,7 +67,7 @@ LIB       := $(BUILD)/libosprey.a
 WHOLE_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 
 .PHONY: all check unit-tests clean deps run
-all: $(BUILD)/osprey
+all: $(BUILD)/osprey $(TOOL_BINS)
 
 # Build dependencies are installed by the README's commands (make check,
 # make run) through scripts/install-deps.sh; plain `make` expects them.
@@ -73,6 +75,11 @@ all: $(BUILD)/osprey
 $(BUILD)/osprey: $(MAIN_OBJ) $(LIB)
 	@echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(MAIN_OBJ) $(WHOLE_LIB) $(LDLIBS)
+
+# Tools (osprey-img, ...): one tools/<name>.c each, linked with the library.
+$(BUILD)/%: $(BUILD)/obj/tools/%.o $(LIB)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LDLIBS)
 
 $(LIB): $(LIB_OBJS)
 	@echo "  AR      $@"
@@ -115,4 +122,4 @@ run:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TEST_SRCS:tests/%.c=$(BUILD)/obj/tests/%.d)
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TOOL_SRCS:%.c=$(BUILD)/obj/%.d) $(TEST_SRCS:tests/%.c=$(BUILD)/obj/tests/%.d)

@@ -6,7 +6,7 @@
 set -e
 
 BUILD_PKGS="pkg-config liburcu-dev libslirp-dev libcapstone-dev libzstd-dev zlib1g-dev"
-TEST_PKGS="libcmocka-dev python3 python3-pytest socat"
+TEST_PKGS="libcmocka-dev python3 python3-pytest socat acpica-tools"
 
 case "${1:-build}" in
 build) want="$BUILD_PKGS" ;;
