@@ -100,6 +100,13 @@ char *qobject_to_json_pretty(const QObject *obj);  /* indented */
  * Streaming JSON splitter for QMP: feed bytes as they arrive, get called
  * once per complete top-level value (or once per error, after which the
  * splitter resynchronises at the next newline or top-level '{').
+ *
+ * The callback gets exactly one of value / err and owns it (unref the
+ * value, error_free the error).  It must not feed or free the parser.
+ * A top-level number or literal ends at the next byte that cannot be part
+ * of it; json_message_parser_flush() ends one at end of input and reports
+ * an incomplete message.  A 0xFF byte abandons a partial message.
+ * Limits: QOBJECT_JSON_MAX_NESTING, 64 MiB and 2 Mi tokens per message.
  */
 typedef void JSONMessageFunc(void *opaque, QObject *value, Error *err);
 typedef struct JSONMessageParser JSONMessageParser;
@@ -107,6 +114,7 @@ JSONMessageParser *json_message_parser_new(JSONMessageFunc *func,
                                            void *opaque);
 void json_message_parser_feed(JSONMessageParser *p, const char *buf,
                               size_t len);
+void json_message_parser_flush(JSONMessageParser *p);
 void json_message_parser_free(JSONMessageParser *p);
 
 #endif
