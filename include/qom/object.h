@@ -101,8 +101,7 @@ typedef struct TypeInfo {
     size_t instance_size;
     size_t instance_align;
     void (*instance_init)(Object *obj);
-    /* Runs after every instance_init, most derived type first (QEMU's
-     * order). */
+    /* Runs after every instance_init, parent type first. */
     void (*instance_post_init)(Object *obj);
     void (*instance_finalize)(Object *obj);
 
