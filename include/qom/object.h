@@ -417,7 +417,11 @@ typedef void ObjectPropertyLinkCheck(const Object *obj, const char *name,
                                      Object *val, Error **errp);
 void object_property_allow_set_link(const Object *obj, const char *name,
                                     Object *val, Error **errp);
-/* Type string "link<@type>"; the setter takes a path (or "" to clear). */
+/*
+ * Type string "link<@type>"; the value is the target's canonical path ("" for
+ * none) and the setter takes a path (or "" to clear).  Without @check the
+ * link is read-only (object_property_allow_set_link allows any target).
+ */
 ObjectProperty *object_property_add_link(Object *obj, const char *name,
                                          const char *type, Object **targetp,
                                          ObjectPropertyLinkCheck *check,
