@@ -282,13 +282,14 @@ static void object_init_with_type(Object *obj, TypeImpl *ti)
     }
 }
 
+/* Parent first, as instance_init (QEMU changed to this order in 2025). */
 static void object_post_init_with_type(Object *obj, TypeImpl *ti)
 {
-    if (ti->instance_post_init) {
-        ti->instance_post_init(obj);
-    }
     if (type_get_parent(ti)) {
         object_post_init_with_type(obj, type_get_parent(ti));
+    }
+    if (ti->instance_post_init) {
+        ti->instance_post_init(obj);
     }
 }
 
@@ -432,7 +433,9 @@ Object *object_ref(void *objptr)
     if (!obj) {
         return NULL;
     }
-    obj->ref++;
+    /* Atomic: other threads (e.g. RCU readers of memory regions) may hold
+     * references; everything else in QOM runs under the big lock. */
+    __atomic_fetch_add(&obj->ref, 1, __ATOMIC_RELAXED);
     return obj;
 }
 
@@ -442,8 +445,9 @@ void object_unref(void *objptr)
     if (!obj) {
         return;
     }
-    assert(obj->ref > 0);
-    if (--obj->ref == 0) {
+    uint32_t old = __atomic_fetch_sub(&obj->ref, 1, __ATOMIC_ACQ_REL);
+    assert(old > 0);
+    if (old == 1) {
         object_finalize(obj);
     }
 }

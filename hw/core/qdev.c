@@ -4,6 +4,7 @@
  */
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
+#include "memory/memory.h"
 
 bool qdev_hotplug;
 
@@ -503,6 +504,26 @@ void qemu_devices_reset(Object *root, ResetType type)
     free(roots.objs);
 }
 
+/* `info mtree -o`: name a region's owner as QEMU does. */
+static void qdev_print_memory_owner(StrBuf *out, Object *owner)
+{
+    DeviceState *dev = (DeviceState *)object_dynamic_cast(owner, TYPE_DEVICE);
+    char *path;
+
+    strbuf_append(out, dev ? "dev" : "obj");
+    if (dev && dev->id) {
+        strbuf_printf(out, " id=%s", dev->id);
+        return;
+    }
+    path = object_get_canonical_path(owner);
+    if (path) {
+        strbuf_printf(out, " path=%s", path);
+        free(path);
+    } else {
+        strbuf_printf(out, " type=%s", object_get_typename(owner));
+    }
+}
+
 static void register_types(void)
 {
     static const InterfaceInfo resettable_interfaces[] = {
@@ -522,6 +543,7 @@ static void register_types(void)
         .interfaces = resettable_interfaces,
     };
     type_register_static(&device_type_info);
+    memory_set_owner_printer(qdev_print_memory_owner);
 }
 
 type_init(register_types)

@@ -101,8 +101,7 @@ typedef struct TypeInfo {
     size_t instance_size;
     size_t instance_align;
     void (*instance_init)(Object *obj);
-    /* Runs after every instance_init, most derived type first (QEMU's
-     * order). */
+    /* Runs after every instance_init, parent type first. */
     void (*instance_post_init)(Object *obj);
     void (*instance_finalize)(Object *obj);
 
@@ -418,7 +417,11 @@ typedef void ObjectPropertyLinkCheck(const Object *obj, const char *name,
                                      Object *val, Error **errp);
 void object_property_allow_set_link(const Object *obj, const char *name,
                                     Object *val, Error **errp);
-/* Type string "link<@type>"; the setter takes a path (or "" to clear). */
+/*
+ * Type string "link<@type>"; the value is the target's canonical path ("" for
+ * none) and the setter takes a path (or "" to clear).  Without @check the
+ * link is read-only (object_property_allow_set_link allows any target).
+ */
 ObjectProperty *object_property_add_link(Object *obj, const char *name,
                                          const char *type, Object **targetp,
                                          ObjectPropertyLinkCheck *check,

@@ -6,7 +6,9 @@
  *
  * Ownership: constructors return a new reference.  qdict_put/qlist_append
  * take over the caller's reference to the value.  Getters return borrowed
- * pointers (valid while the container lives).
+ * pointers (valid while the container lives).  Reference counts are
+ * atomic, so values may be handed between threads; a container itself is
+ * not locked and must not be changed while another thread reads it.
  */
 #ifndef UTIL_QOBJECT_H
 #define UTIL_QOBJECT_H
@@ -91,8 +93,24 @@ QObject *qlist_get(const QObject *list, size_t index); /* borrowed/NULL */
  * the host; errors name the position and the reason.
  */
 #define QOBJECT_JSON_MAX_NESTING 64
+/*
+ * Exactly one value, optionally surrounded by whitespace.  Errors read
+ * "JSON parse error at offset N: reason".  As in QEMU: integers become
+ * int64, else uint64, else double; a duplicate key in an object is an
+ * error; \u0000 is stored as the bytes C0 80 (modified UTF-8) so strings
+ * stay C strings.  Invalid UTF-8, raw control characters in strings, lone
+ * surrogates and numbers that overflow a double are errors.
+ */
 QObject *qobject_from_json(const char *json, Error **errp);
 QObject *qobject_from_json_len(const char *json, size_t len, Error **errp);
+/*
+ * Output as QEMU prints QMP: {"return": {}}, {"a": 1, "b": [1, 2]};
+ * control characters and all non-ASCII as \uXXXX (invalid UTF-8 as
+ * \uFFFD).  Doubles use the shortest text that reads back exactly, with
+ * ".0" kept on integral values so they re-parse as doubles; Inf and NaN,
+ * which JSON cannot express, are written as null.  Pretty output indents
+ * by four spaces.  Returns a malloc'ed string.
+ */
 char *qobject_to_json(const QObject *obj);         /* compact, one line */
 char *qobject_to_json_pretty(const QObject *obj);  /* indented */
 
@@ -100,6 +118,13 @@ char *qobject_to_json_pretty(const QObject *obj);  /* indented */
  * Streaming JSON splitter for QMP: feed bytes as they arrive, get called
  * once per complete top-level value (or once per error, after which the
  * splitter resynchronises at the next newline or top-level '{').
+ *
+ * The callback gets exactly one of value / err and owns it (unref the
+ * value, error_free the error).  It must not feed or free the parser.
+ * A top-level number or literal ends at the next byte that cannot be part
+ * of it; json_message_parser_flush() ends one at end of input and reports
+ * an incomplete message.  A 0xFF byte abandons a partial message.
+ * Limits: QOBJECT_JSON_MAX_NESTING, 64 MiB and 2 Mi tokens per message.
  */
 typedef void JSONMessageFunc(void *opaque, QObject *value, Error *err);
 typedef struct JSONMessageParser JSONMessageParser;
@@ -107,6 +132,7 @@ JSONMessageParser *json_message_parser_new(JSONMessageFunc *func,
                                            void *opaque);
 void json_message_parser_feed(JSONMessageParser *p, const char *buf,
                               size_t len);
+void json_message_parser_flush(JSONMessageParser *p);
 void json_message_parser_free(JSONMessageParser *p);
 
 #endif

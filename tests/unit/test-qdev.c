@@ -7,6 +7,7 @@
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
 #include "hw/sysbus.h"
+#include "memory/memory.h"
 
 #define TYPE_TEST_BUS "test-bus"
 #define TYPE_TEST_DEV "test-dev"
@@ -593,6 +594,48 @@ static void test_qtree(void **state)
     strbuf_free(&events);
 }
 
+static void test_mtree_owner(void **state)
+{
+    BusState *bus = qbus_new(TYPE_TEST_BUS, NULL, "mem-bus");
+    DeviceState *named = new_dev(TYPE_TEST_DEV, "dbg");
+    DeviceState *anon = new_dev(TYPE_TEST_DEV, NULL);
+    Object *plain = object_new(TYPE_CONTAINER);
+    MemoryRegion mr_named, mr_anon, mr_plain;
+    StrBuf out = { 0 };
+
+    assert_true(qdev_realize(anon, bus, &error_abort));
+    memory_region_init(&mr_named, OBJECT(named), "owned-by-id", 0x10);
+    memory_region_init(&mr_anon, OBJECT(anon), "owned-by-path", 0x10);
+    memory_region_init(&mr_plain, plain, "owned-by-obj", 0x10);
+    memory_region_add_subregion(get_system_memory(), 0x7000000, &mr_named);
+    memory_region_add_subregion(get_system_memory(), 0x7000100, &mr_anon);
+    memory_region_add_subregion(get_system_memory(), 0x7000200, &mr_plain);
+
+    mtree_info(&out, false, true, false);
+    assert_non_null(strstr(out.str, "owned-by-id owner:{dev id=dbg}"));
+    char *path = object_get_canonical_path(OBJECT(anon));
+    char *expect = xasprintf("owned-by-path owner:{dev path=%s}", path);
+    assert_non_null(strstr(out.str, expect));
+    assert_non_null(strstr(out.str,
+                           "owned-by-obj owner:{obj type=container}"));
+    free(path);
+    free(expect);
+    strbuf_free(&out);
+
+    memory_region_del_subregion(get_system_memory(), &mr_named);
+    memory_region_del_subregion(get_system_memory(), &mr_anon);
+    memory_region_del_subregion(get_system_memory(), &mr_plain);
+    memory_region_finalize(&mr_named);
+    memory_region_finalize(&mr_anon);
+    memory_region_finalize(&mr_plain);
+    object_unparent(OBJECT(anon));
+    object_unref(OBJECT(anon));
+    object_unref(OBJECT(named));
+    object_unref(plain);
+    object_unref(OBJECT(bus));
+    strbuf_free(&events);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -603,6 +646,7 @@ int main(void)
         cmocka_unit_test(test_unattached_placement),
         cmocka_unit_test(test_hotplugged_device_cold_reset),
         cmocka_unit_test(test_qtree),
+        cmocka_unit_test(test_mtree_owner),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

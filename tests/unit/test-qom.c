@@ -88,6 +88,17 @@ static void dog_init(Object *obj)
     TEST_ANIMAL(obj)->legs += 10;
 }
 
+static void animal_post_init(Object *obj)
+{
+    TEST_ANIMAL(obj)->legs *= 2;
+}
+
+static void puppy_post_init(Object *obj)
+{
+    /* After the parent's post_init and every instance_init. */
+    TEST_ANIMAL(obj)->legs += 1;
+}
+
 static void animal_class_base_init(ObjectClass *oc, const void *data)
 {
     TEST_ANIMAL_CLASS(oc)->base_inits++;
@@ -132,6 +143,7 @@ static const TypeInfo test_types[] = {
         .parent = TYPE_OBJECT,
         .instance_size = sizeof(TestAnimal),
         .instance_init = animal_init,
+        .instance_post_init = animal_post_init,
         .instance_finalize = animal_finalize,
         .class_size = sizeof(TestAnimalClass),
         .class_init = animal_class_init,
@@ -151,6 +163,7 @@ static const TypeInfo test_types[] = {
         .name = TYPE_TEST_PUPPY,
         .parent = TYPE_TEST_DOG,
         .instance_finalize = puppy_finalize,
+        .instance_post_init = puppy_post_init,
         .class_init = puppy_class_init,
     }, {
         .name = TYPE_TEST_CAT,
@@ -218,9 +231,10 @@ static void test_type_hierarchy(void **state)
     assert_int_equal(TEST_ANIMAL_CLASS(dog)->base_inits, 1);
     assert_int_equal(TEST_ANIMAL_CLASS(puppy)->base_inits, 2);
 
-    /* instance_init runs parent first. */
+    /* instance_init runs parent first, then instance_post_init, also
+     * parent first: (4 + 10) * 2 + 1. */
     Object *obj = object_new(TYPE_TEST_PUPPY);
-    assert_int_equal(TEST_ANIMAL(obj)->legs, 14);
+    assert_int_equal(TEST_ANIMAL(obj)->legs, 29);
     assert_string_equal(object_get_typename(obj), TYPE_TEST_PUPPY);
     object_unref(obj);
 }
@@ -400,7 +414,7 @@ static void test_properties(void **state)
     char *s = object_property_get_str(obj, "name", &error_abort);
     assert_string_equal(s, "rex");
     free(s);
-    assert_int_equal(object_property_get_int(obj, "legs", &error_abort), 14);
+    assert_int_equal(object_property_get_int(obj, "legs", &error_abort), 28);
     assert_true(object_property_set_uint(obj, "u32", 0xffffffffu,
                                          &error_abort));
     assert_int_equal(a->u32, 0xffffffffu);
