@@ -1,11 +1,21 @@
 /*
  * Osprey entry point: command-line parsing and machine start-up.
  *
- * Options are described as data in system/options.def; parsing only
- * collects them, and start-up then builds the machine in a fixed order.
+ * Options are described as data in system/options.def.  Parsing only
+ * collects them into a Config; start-up then builds the VM in a fixed
+ * order (as QEMU's vl.c): main loop, machine, board init, reset, start.
  */
 #include "util/osdep.h"
 #include "util/error.h"
+#include "util/qemu-option.h"
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include "hw/boards.h"
+#include "system/main-loop.h"
+#include "system/runstate.h"
+#include "system/system.h"
 
 typedef enum OptionId {
 #define DEF(name, has_arg, id, help) OPTION_##id,
@@ -25,6 +35,23 @@ static const OptionDef option_table[] = {
 #include "options.def"
 #undef DEF
 };
+
+/* Everything the command line asked for, before anything is built. */
+typedef struct Config {
+    const char *machine_type;
+    uint64_t ram_size;        /* 0: the machine's default */
+    unsigned smp_cpus, smp_max_cpus;
+    bool start_paused;
+    const char *pidfile;
+    bool daemonize;
+} Config;
+
+static char *guest_name;
+
+const char *qemu_get_vm_name(void)
+{
+    return guest_name;
+}
 
 static void print_version(void)
 {
@@ -55,8 +82,264 @@ static const OptionDef *lookup_option(const char *arg)
     return NULL;
 }
 
+/* ---- option groups (key=value lists) --------------------------------- */
+
+static QemuOptsList machine_opts = {
+    .name = "machine",
+    .implied_opt_name = "type",
+    .merge_lists = true,
+    .head = QTAILQ_HEAD_INITIALIZER(machine_opts.head),
+    .desc = {
+        { .name = "type", .type = QEMU_OPT_STRING,
+          .help = "machine type" },
+        { NULL }
+    },
+};
+
+static QemuOptsList memory_opts = {
+    .name = "memory",
+    .implied_opt_name = "size",
+    .merge_lists = true,
+    .head = QTAILQ_HEAD_INITIALIZER(memory_opts.head),
+    .desc = {
+        { .name = "size", .type = QEMU_OPT_SIZE },
+        { NULL }
+    },
+};
+
+static QemuOptsList smp_opts = {
+    .name = "smp-opts",
+    .implied_opt_name = "cpus",
+    .merge_lists = true,
+    .head = QTAILQ_HEAD_INITIALIZER(smp_opts.head),
+    .desc = {
+        { .name = "cpus", .type = QEMU_OPT_NUMBER },
+        { .name = "maxcpus", .type = QEMU_OPT_NUMBER },
+        { NULL }
+    },
+};
+
+static QemuOptsList name_opts = {
+    .name = "name",
+    .implied_opt_name = "guest",
+    .merge_lists = true,
+    .head = QTAILQ_HEAD_INITIALIZER(name_opts.head),
+    .desc = {
+        { .name = "guest", .type = QEMU_OPT_STRING },
+        { NULL }
+    },
+};
+
+/* Parse "-opt value" into @list; errors are prefixed with the option. */
+static QemuOpts *parse_group(QemuOptsList *list, const char *opt,
+                             const char *value, Error **errp)
+{
+    QemuOpts *opts = qemu_opts_parse(list, value, true, errp);
+    if (!opts) {
+        error_prepend(errp, "%s %s: ", opt, value);
+    }
+    return opts;
+}
+
+static bool apply_machine_opts(Config *cfg, Error **errp)
+{
+    QemuOpts *opts = qemu_opts_find(&machine_opts, NULL);
+    if (opts) {
+        cfg->machine_type = qemu_opt_get(opts, "type");
+    }
+    return true;
+}
+
+static bool apply_memory_opts(Config *cfg, Error **errp)
+{
+    QemuOpts *opts = qemu_opts_find(&memory_opts, NULL);
+    const char *size;
+
+    if (!opts || !(size = qemu_opt_get(opts, "size"))) {
+        return true;
+    }
+    uint64_t bytes;
+    int ret = parse_size(size, 'M', &bytes);
+    if (ret < 0 || bytes == 0) {
+        error_setg(errp, "-m %s: invalid RAM size", size);
+        return false;
+    }
+    /* RAM is a whole number of pages, as QEMU rounds it. */
+    cfg->ram_size = ALIGN_UP(bytes, 8192);
+    if (cfg->ram_size < bytes) {
+        error_setg(errp, "-m %s: ram size too large", size);
+        return false;
+    }
+    return true;
+}
+
+static bool apply_smp_opts(Config *cfg, Error **errp)
+{
+    QemuOpts *opts = qemu_opts_find(&smp_opts, NULL);
+    if (!opts) {
+        return true;
+    }
+    uint64_t cpus = qemu_opt_get_number(opts, "cpus", 1);
+    uint64_t max = qemu_opt_get_number(opts, "maxcpus", cpus);
+    if (cpus == 0 || cpus > 255) {
+        error_setg(errp, "-smp: Invalid CPU count %" PRIu64
+                   " (expected 1 to 255)", cpus);
+        return false;
+    }
+    if (max < cpus) {
+        error_setg(errp, "-smp: maxcpus must be equal to or greater than "
+                   "smp");
+        return false;
+    }
+    cfg->smp_cpus = cpus;
+    cfg->smp_max_cpus = max;
+    return true;
+}
+
+/* ---- process set-up: pid file, daemon, signals ------------------------ */
+
+static const char *pidfile_path;
+
+static void remove_pidfile(void)
+{
+    if (pidfile_path) {
+        unlink(pidfile_path);
+    }
+}
+
+static bool write_pidfile(const char *path, Error **errp)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "cannot create PID file '%s'", path);
+        return false;
+    }
+    /* The lock, held for our lifetime, tells two instances apart. */
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        error_setg(errp, "cannot create PID file '%s': another osprey "
+                   "process holds it", path);
+        close(fd);
+        return false;
+    }
+    char buf[32];
+    int len = snprintf(buf, sizeof(buf), "%d\n", (int)getpid());
+    if (ftruncate(fd, 0) < 0 || write(fd, buf, len) != len) {
+        error_setg_errno(errp, errno, "cannot write PID file '%s'", path);
+        close(fd);
+        return false;
+    }
+    pidfile_path = path;
+    atexit(remove_pidfile);
+    return true;            /* fd stays open: it holds the lock */
+}
+
+/*
+ * -daemonize: the parent waits until the child reports that start-up
+ * succeeded (or failed), so errors still reach the user's terminal.
+ */
+static int daemon_pipe = -1;
+
+static void daemonize_start(void)
+{
+    int fds[2];
+    if (pipe(fds) < 0) {
+        error_report("-daemonize: pipe: %s", strerror(errno));
+        exit(1);
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        error_report("-daemonize: fork: %s", strerror(errno));
+        exit(1);
+    }
+    if (pid > 0) {
+        char status = 1;
+        close(fds[1]);
+        if (read(fds[0], &status, 1) != 1) {
+            status = 1;
+        }
+        _exit(status);
+    }
+    close(fds[0]);
+    daemon_pipe = fds[1];
+    setsid();
+}
+
+static void daemonize_finish(void)
+{
+    char ok = 0;
+    if (daemon_pipe < 0) {
+        return;
+    }
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, STDIN_FILENO);
+        dup2(null, STDOUT_FILENO);
+        dup2(null, STDERR_FILENO);
+        close(null);
+    }
+    if (write(daemon_pipe, &ok, 1) != 1) {
+        /* The parent is gone; nothing to tell. */
+    }
+    close(daemon_pipe);
+    daemon_pipe = -1;
+}
+
+static void termsig_handler(int signal, siginfo_t *info, void *ctx)
+{
+    qemu_system_killed(signal, info ? info->si_pid : 0);
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction act = { 0 };
+    act.sa_sigaction = termsig_handler;
+    act.sa_flags = SA_SIGINFO;
+    sigaction(SIGINT, &act, NULL);
+    sigaction(SIGHUP, &act, NULL);
+    sigaction(SIGTERM, &act, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* ---- start-up --------------------------------------------------------- */
+
+static bool build_machine(Config *cfg, Error **errp)
+{
+    MachineClass *mc;
+
+    if (cfg->machine_type) {
+        mc = machine_find_class(cfg->machine_type, errp);
+    } else {
+        mc = machine_default_class();
+        if (!mc) {
+            error_setg(errp, "No machine specified, and there is no default\n"
+                       "Use -machine help to list supported machines");
+        }
+    }
+    if (!mc) {
+        return false;
+    }
+    MachineState *machine = machine_create(mc, errp);
+    if (!machine) {
+        return false;
+    }
+    if (cfg->ram_size) {
+        machine->ram_size = cfg->ram_size;
+    }
+    machine->smp.cpus = cfg->smp_cpus;
+    machine->smp.max_cpus = cfg->smp_max_cpus;
+    if (!machine_run_board_init(machine, errp)) {
+        return false;
+    }
+    machine_creation_done(machine);
+    return true;
+}
+
 int main(int argc, char **argv)
 {
+    Config cfg = { 0 };
+    Error *err = NULL;
+    bool help_machine = false;
+
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (arg[0] != '-') {
@@ -77,7 +360,6 @@ int main(int argc, char **argv)
             }
             optarg = argv[++i];
         }
-        (void)optarg;
         switch (opt->id) {
         case OPTION_H:
         case OPTION_HELP:
@@ -86,8 +368,83 @@ int main(int argc, char **argv)
         case OPTION_VERSION:
             print_version();
             return 0;
+        case OPTION_MACHINE:
+        case OPTION_M:
+            if (!strcmp(optarg, "help") || !strcmp(optarg, "?")) {
+                help_machine = true;
+                break;
+            }
+            parse_group(&machine_opts, arg, optarg, &err);
+            break;
+        case OPTION_M_SIZE:
+            parse_group(&memory_opts, arg, optarg, &err);
+            break;
+        case OPTION_SMP:
+            parse_group(&smp_opts, arg, optarg, &err);
+            break;
+        case OPTION_NAME: {
+            QemuOpts *opts = parse_group(&name_opts, arg, optarg, &err);
+            if (opts) {
+                free(guest_name);
+                guest_name = xstrdup(qemu_opt_get(opts, "guest"));
+            }
+            break;
+        }
+        case OPTION_S:
+            cfg.start_paused = true;
+            break;
+        case OPTION_NO_REBOOT:
+            qemu_set_reboot_action(REBOOT_ACTION_SHUTDOWN);
+            break;
+        case OPTION_NO_SHUTDOWN:
+            qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
+            break;
+        case OPTION_PIDFILE:
+            cfg.pidfile = optarg;
+            break;
+        case OPTION_DAEMONIZE:
+            cfg.daemonize = true;
+            break;
+        }
+        if (err) {
+            error_report_err(err);
+            return 1;
         }
     }
-    print_help();
-    return 0;
+
+    if (help_machine) {
+        machine_print_help(stdout);
+        return 0;
+    }
+    if (!apply_machine_opts(&cfg, &err) || !apply_memory_opts(&cfg, &err) ||
+        !apply_smp_opts(&cfg, &err)) {
+        error_report_err(err);
+        return 1;
+    }
+
+    if (cfg.daemonize) {
+        daemonize_start();
+    }
+    if (cfg.pidfile && !write_pidfile(cfg.pidfile, &err)) {
+        error_report_err(err);
+        return 1;
+    }
+
+    main_loop_init();
+    runstate_init();
+    install_signal_handlers();
+    bql_lock();
+
+    if (!build_machine(&cfg, &err)) {
+        error_report_err(err);
+        return 1;
+    }
+
+    daemonize_finish();
+    if (!cfg.start_paused) {
+        vm_start();
+    }
+    int status = qemu_main_loop();
+    bql_unlock();
+    return status;
 }
