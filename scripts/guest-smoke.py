@@ -1,13 +1,18 @@
 #!/usr/bin/python3
 """Boot the default guest (build/guest/) and check it reaches a usable shell.
 
-    scripts/guest-smoke.py [--emulator CMD] [--timeout S]
+    scripts/guest-smoke.py [--emulator CMD] [--timeout S] [--osprey-loader]
 
 The emulator defaults to Debian's qemu-system-x86_64 with TCG; pass e.g.
 --emulator build/osprey to try Osprey once it boots Linux.  The guest must
 print OSPREY-GUEST-READY, answer `uname -r` with the packaged kernel version
 and power off on `poweroff`.  Prints the time to the marker.  No pexpect:
 plain subprocess pipes and a reader thread.
+
+--osprey-loader cross-checks Osprey's 64-bit Linux loader with QEMU as the
+CPU: tests/tools/x86-boot-snapshot.c (built here against build/libosprey.a)
+loads the kernel and initrd with x86_load_linux64() and writes the result as
+a Multiboot ELF whose trampoline enters the kernel in the loader's CPU state.
 """
 import argparse
 import os
@@ -72,6 +77,8 @@ def main():
     ap.add_argument("--emulator", default="qemu-system-x86_64 -accel tcg -M pc")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--append", default="console=ttyS0 quiet")
+    ap.add_argument("--osprey-loader", action="store_true",
+                    help="boot through Osprey's loader (see above)")
     args = ap.parse_args()
 
     kernel, initrd = GUEST / "vmlinuz", GUEST / "initramfs.cpio.gz"
@@ -79,10 +86,22 @@ def main():
         if not f.exists():
             sys.exit(f"{f} missing: run scripts/build-guest.sh")
     kver = (GUEST / "kernel-version").read_text().strip()
-    argv = shlex.split(args.emulator) + [
-        "-m", "512", "-nographic", "-no-reboot",
-        "-kernel", str(kernel), "-initrd", str(initrd),
-        "-append", args.append]
+    argv = shlex.split(args.emulator) + ["-m", "512", "-nographic", "-no-reboot"]
+    if args.osprey_loader:
+        build = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
+        tool, snap = build / "x86-boot-snapshot", build / "guest-snapshot.elf"
+        subprocess.run(["gcc", "-std=gnu11", "-O2", "-D_GNU_SOURCE",
+                        f"-I{ROOT / 'include'}", "-o", str(tool),
+                        str(ROOT / "tests/tools/x86-boot-snapshot.c"),
+                        "-Wl,--whole-archive", str(build / "libosprey.a"),
+                        "-Wl,--no-whole-archive", "-pthread", "-lurcu-bp"],
+                       check=True)
+        subprocess.run([str(tool), str(kernel), str(initrd), args.append,
+                        "512", str(snap)], check=True)
+        argv += ["-kernel", str(snap)]
+    else:
+        argv += ["-kernel", str(kernel), "-initrd", str(initrd),
+                 "-append", args.append]
     print("running:", " ".join(argv))
     start = time.monotonic()
     con = Console(argv)
