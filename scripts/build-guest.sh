@@ -88,7 +88,14 @@ unpack_deb() {
 # linux-image-6.1.0-28-cloud-amd64.  Falls back to the newest .deb already
 # in the cache when apt knows nothing (offline with empty lists).
 kernel_package() {
-    local pkg
+    local pkg cache=$OUT/kernel-package
+    # apt-cache takes a second or more: reuse the answer until apt's lists
+    # change (apt-get update rewrites them).
+    if [ -s "$cache" ] && [ "$(cut -d' ' -f1 "$cache")" = "$META_PKG" ] &&
+       ! stale "$cache" /var/lib/apt/lists /var/cache/apt/pkgcache.bin; then
+        cut -d' ' -f2 "$cache"
+        return 0
+    fi
     pkg=$(apt-cache depends "$META_PKG" 2>/dev/null |
           sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' |
           sort -V | tail -n 1)
@@ -105,6 +112,7 @@ kernel_package() {
               tail -n 1 | xargs -r basename | sed 's/_.*//')
     fi
     [ -n "$pkg" ] || die "cannot find the kernel package behind $META_PKG"
+    echo "$META_PKG $pkg" > "$cache"
     echo "$pkg"
 }
 
