@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Boot the default guest (build/guest/) and check it reaches a usable shell.
 
-    scripts/guest-smoke.py [--emulator CMD] [--timeout S] [--osprey-loader]
+    scripts/guest-smoke.py [--emulator CMD] [--timeout S] [--osprey-loader[=real]]
 
 The emulator defaults to Debian's qemu-system-x86_64 with TCG; pass e.g.
 --emulator build/osprey to try Osprey once it boots Linux.  The guest must
@@ -12,7 +12,8 @@ plain subprocess pipes and a reader thread.
 --osprey-loader cross-checks Osprey's 64-bit Linux loader with QEMU as the
 CPU: tests/tools/x86-boot-snapshot.c (built here against build/libosprey.a)
 loads the kernel and initrd with x86_load_linux64() and writes the result as
-a Multiboot ELF whose trampoline enters the kernel in the loader's CPU state.
+a Multiboot ELF whose trampoline enters the kernel in the loader's CPU state;
+--osprey-loader=real does the same for x86_load_linux_real_mode().
 """
 import argparse
 import os
@@ -77,8 +78,10 @@ def main():
     ap.add_argument("--emulator", default="qemu-system-x86_64 -accel tcg -M pc")
     ap.add_argument("--timeout", type=float, default=300)
     ap.add_argument("--append", default="console=ttyS0 quiet")
-    ap.add_argument("--osprey-loader", action="store_true",
-                    help="boot through Osprey's loader (see above)")
+    ap.add_argument("--osprey-loader", nargs="?", const="long64",
+                    choices=["long64", "real"],
+                    help="boot through Osprey's loader (see above): its "
+                    "64-bit entry (default) or its real-mode entry")
     args = ap.parse_args()
 
     kernel, initrd = GUEST / "vmlinuz", GUEST / "initramfs.cpio.gz"
@@ -97,7 +100,9 @@ def main():
                         "-Wl,--no-whole-archive", "-pthread", "-lurcu-bp"],
                        check=True)
         subprocess.run([str(tool), str(kernel), str(initrd), args.append,
-                        "512", str(snap)], check=True)
+                        "512", str(snap)] +
+                       (["real"] if args.osprey_loader == "real" else []),
+                       check=True)
         argv += ["-kernel", str(snap)]
     else:
         argv += ["-kernel", str(kernel), "-initrd", str(initrd),
