@@ -853,6 +853,40 @@ static void test_elf_malformed(void **state)
                      "-kernel bad.elf: ELF file has no loadable segments");
 }
 
+/* A Multiboot kernel in ELF32 form (flag 16 clear): segments from the ELF. */
+static void test_multiboot_elf(void **state)
+{
+    Fixture *f = *state;
+    ElfSeg segs[] = { { 1, 0x1000, 0x400000, 0x400000, 0x1000, 0x2000 } };
+    size_t size;
+    uint8_t *d = make_elf(false, 0x400020, segs, 1, &size);
+    BootFile k = { "mbelf", d, size };
+    X86BootState st;
+    uint64_t info;
+    Error *err = NULL;
+
+    /* Header inside the first segment's data, at file offset 0x1100. */
+    boot_st32(d + 0x1100, MULTIBOOT_HEADER_MAGIC);
+    boot_st32(d + 0x1104, 0x2);
+    boot_st32(d + 0x1108, -(MULTIBOOT_HEADER_MAGIC + 0x2));
+    assert_int_equal(multiboot_find_header(&k), 0x1100);
+    assert_true(x86_load_multiboot(&f->cfg, &k, NULL, 0, &st, &info,
+                                   &error_abort));
+    assert_true(st.rip == 0x400020);
+    assert_true(st.rax == MULTIBOOT_BOOTLOADER_MAGIC && st.rbx == info);
+    assert_int_equal(ram32(f, info + MBI_MODS_COUNT), 0);
+    assert_string_equal(ram_str(f, ram32(f, info + MBI_CMDLINE)),
+                        "mbelf console=ttyS0 quiet");
+    assert_memory_equal(f->ram.ram + 0x400000, d + 0x1000, 0x1000);
+    assert_true(ram_is(f, 0x401000, 0, 0x1000));
+
+    /* Multiboot v1 enters in 32-bit mode: an ELF64 kernel is refused. */
+    d[4] = 2;
+    assert_false(x86_load_multiboot(&f->cfg, &k, NULL, 0, &st, NULL, &err));
+    assert_error(err, "-kernel mbelf: Multiboot v1 kernels must be ELF32");
+    free(d);
+}
+
 /*
  * Mutated and truncated images never crash the loaders (run this under
  * ASan/UBSan) and never write outside the RAM buffer (fake_write checks).
@@ -1045,6 +1079,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_linux_real_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multiboot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multiboot_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_multiboot_elf, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elf32, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elf64, setup, teardown),
         cmocka_unit_test_setup_teardown(test_elf_malformed, setup, teardown),
