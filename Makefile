@@ -66,7 +66,7 @@ LIB       := $(BUILD)/libosprey.a
 # linked even when nothing references it by name.
 WHOLE_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 
-.PHONY: all check unit-tests clean deps run
+.PHONY: all check unit-tests clean deps run guest
 all: $(BUILD)/osprey $(TOOL_BINS)
 
 # Build dependencies are installed by the README's commands (make check,
@@ -112,6 +112,11 @@ check:
 
 deps:
 	$(Q)scripts/install-deps.sh build
+
+# The default guest: a Debian cloud kernel and a busybox initramfs in
+# build/guest/, made from Debian packages by scripts/build-guest.sh.
+guest:
+	$(Q)GUEST_DIR=$(BUILD)/guest scripts/build-guest.sh
 
 # The README's first command: set up and start the default guest.
 run:
