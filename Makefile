@@ -60,13 +60,17 @@ TOOL_SRCS := $(wildcard tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tools/%.c=$(BUILD)/%)
 TEST_SRCS := $(wildcard tests/unit/test-*.c)
 TEST_BINS := $(TEST_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz-*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%)
+# Unit tests about threads, run again under ThreadSanitizer by make check.
+TSAN_TESTS := test-cpus test-main-loop test-timer
 LIB       := $(BUILD)/libosprey.a
 
 # Types register themselves from constructors, so every object file must be
 # linked even when nothing references it by name.
 WHOLE_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 
-.PHONY: all check unit-tests clean deps run guest
+.PHONY: all check unit-tests fuzz-targets clean deps run guest
 all: $(BUILD)/osprey $(TOOL_BINS)
 
 # Build dependencies are installed by the README's commands (make check,
@@ -102,13 +106,39 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB)
 
 unit-tests: $(TEST_BINS)
 
+# libFuzzer targets: tests/fuzz/fuzz-<name>.c, built with
+#   make CC=clang SANITIZE=fuzzer-no-link,address BUILD=build-fuzz fuzz-targets
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  FUZZ    $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LDLIBS)
+
+fuzz-targets: $(FUZZ_BINS)
+
 # The README's test command.  Installs what the tests need, builds, runs the
 # cmocka unit tests and the pytest system tests, and ends with
 # "N passed, N failed".
+# Unless a sanitizer build was asked for, it also runs the threaded unit
+# tests under ThreadSanitizer and every fuzz target for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 10
+ifeq ($(SANITIZE),)
+CHECK_EXTRA_BUILDS := tsan fuzz
+endif
 check:
 	$(Q)scripts/install-deps.sh test
 	$(Q)$(MAKE) --no-print-directory all unit-tests
-	$(Q)BUILD=$(BUILD) tests/check.sh
+ifneq ($(filter tsan,$(CHECK_EXTRA_BUILDS)),)
+	$(Q)$(MAKE) --no-print-directory SANITIZE=thread BUILD=$(BUILD)-tsan \
+		$(TSAN_TESTS:%=$(BUILD)-tsan/tests/%)
+endif
+ifneq ($(filter fuzz,$(CHECK_EXTRA_BUILDS)),)
+	$(Q)$(MAKE) --no-print-directory CC=clang SANITIZE=fuzzer-no-link,address \
+		BUILD=$(BUILD)-fuzz fuzz-targets
+endif
+	$(Q)BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) \
+		$(if $(filter tsan,$(CHECK_EXTRA_BUILDS)),TSAN_BUILD=$(BUILD)-tsan) \
+		$(if $(filter fuzz,$(CHECK_EXTRA_BUILDS)),FUZZ_BUILD=$(BUILD)-fuzz) \
+		tests/check.sh
 
 deps:
 	$(Q)scripts/install-deps.sh build
@@ -125,6 +155,6 @@ run:
 	$(Q)$(BUILD)/osprey --help
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(BUILD)-tsan $(BUILD)-fuzz
 
--include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d) $(TOOL_SRCS:%.c=$(BUILD)/obj/%.d) $(TEST_SRCS:tests/%.c=$(BUILD)/obj/tests/%.d)
+-include $(LIB_OBJS:.o=.d) $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/fuzz/%.d) $(MAIN_OBJ:.o=.d) $(TOOL_SRCS:%.c=$(BUILD)/obj/%.d) $(TEST_SRCS:tests/%.c=$(BUILD)/obj/tests/%.d)
