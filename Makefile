@@ -64,7 +64,7 @@ LIB       := $(BUILD)/libosprey.a
 # linked even when nothing references it by name.
 WHOLE_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 
-.PHONY: all check unit-tests clean deps run guest
+.PHONY: all check unit-tests clean deps run
 all: $(BUILD)/osprey
 
 # Build dependencies are installed by the README's commands (make check,
@@ -105,6 +105,12 @@ check:
 
 deps:
 	$(Q)scripts/install-deps.sh build
+
+# The README's first command: set up and start the default guest.
+run:
+	$(Q)scripts/install-deps.sh build
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(BUILD)/osprey --help
 
 clean:
 	rm -rf $(BUILD)

@@ -1,8 +1,30 @@
 /*
  * Osprey entry point: command-line parsing and machine start-up.
+ *
+ * Options are described as data in system/options.def; parsing only
+ * collects them, and start-up then builds the machine in a fixed order.
  */
 #include "util/osdep.h"
 #include "util/error.h"
+
+typedef enum OptionId {
+#define DEF(name, has_arg, id, help) OPTION_##id,
+#include "options.def"
+#undef DEF
+} OptionId;
+
+typedef struct OptionDef {
+    const char *name;
+    bool has_arg;
+    OptionId id;
+    const char *help;
+} OptionDef;
+
+static const OptionDef option_table[] = {
+#define DEF(name, has_arg, id, help) { name, has_arg, OPTION_##id, help },
+#include "options.def"
+#undef DEF
+};
 
 static void print_version(void)
 {
@@ -12,31 +34,59 @@ static void print_version(void)
 static void print_help(void)
 {
     print_version();
-    printf("usage: osprey [options]\n"
-           "\n"
-           "Standard options:\n"
-           "-h or -help     display this help and exit\n"
-           "-version        display version information and exit\n");
+    printf("usage: osprey [options]\n\n");
+    for (size_t i = 0; i < ARRAY_SIZE(option_table); i++) {
+        fputs(option_table[i].help, stdout);
+    }
+    printf("\nOptions may start with one or two dashes.\n");
+}
+
+static const OptionDef *lookup_option(const char *arg)
+{
+    const char *name = arg + 1;
+    if (*name == '-') {
+        name++;                 /* QEMU accepts --opt too */
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(option_table); i++) {
+        if (!strcmp(option_table[i].name, name)) {
+            return &option_table[i];
+        }
+    }
+    return NULL;
 }
 
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
-        const char *opt = argv[i];
-        /* QEMU accepts both -opt and --opt. */
-        if (opt[0] == '-' && opt[1] == '-') {
-            opt++;
+        const char *arg = argv[i];
+        if (arg[0] != '-') {
+            error_report("%s: invalid option (disk image arguments are not "
+                         "supported)", arg);
+            return 1;
         }
-        if (!strcmp(opt, "-h") || !strcmp(opt, "-help")) {
+        const OptionDef *opt = lookup_option(arg);
+        if (!opt) {
+            error_report("%s: invalid option", arg);
+            return 1;
+        }
+        const char *optarg = NULL;
+        if (opt->has_arg) {
+            if (i + 1 >= argc) {
+                error_report("%s: requires an argument", arg);
+                return 1;
+            }
+            optarg = argv[++i];
+        }
+        (void)optarg;
+        switch (opt->id) {
+        case OPTION_H:
+        case OPTION_HELP:
             print_help();
             return 0;
-        }
-        if (!strcmp(opt, "-version")) {
+        case OPTION_VERSION:
             print_version();
             return 0;
         }
-        error_report("%s: invalid option", argv[i]);
-        return 1;
     }
     print_help();
     return 0;

@@ -3,7 +3,15 @@
  *   QEMU_CLOCK_REALTIME  monotonic host time; runs always
  *   QEMU_CLOCK_VIRTUAL   guest time; stops while the VM is not running
  *   QEMU_CLOCK_HOST      host wall-clock time (CLOCK_REALTIME); may jump
- * Timers fire from the main loop, with the BQL held, in deadline order.
+ * Timers fire from the main loop, with the BQL held, in deadline order
+ * (timers due at the same time fire in the order they were armed).  A
+ * callback may re-arm, delete or free its own timer or any other.
+ * timer_mod/timer_del work from any thread; arming a timer earlier than the
+ * loop's current sleep wakes the loop.
+ *
+ * QEMU_CLOCK_VIRTUAL starts disabled at 0 (guest time begins at vm_start).
+ * While a clock is disabled its timers do not fire; the VIRTUAL clock also
+ * stands still and, re-enabled, resumes from the same value.
  */
 #ifndef SYSTEM_TIMER_H
 #define SYSTEM_TIMER_H
@@ -32,10 +40,13 @@ static inline int64_t qemu_clock_get_ms(QEMUClockType type)
 }
 /* Start / stop the virtual clock (called on vm_start / vm_stop). */
 void qemu_clock_enable(QEMUClockType type, bool enabled);
+bool qemu_clock_is_enabled(QEMUClockType type);
 /* Nanoseconds until the earliest timer on any clock, -1 if none. */
 int64_t timerlist_deadline_ns(void);
 /* Run the expired timers of every clock; returns how many ran. */
 int qemu_clock_run_all_timers(void);
+/* Run the expired timers of one clock (none if disabled). */
+int qemu_clock_run_timers(QEMUClockType type);
 
 /* scale: SCALE_NS, SCALE_US or SCALE_MS, the unit of timer_mod's expiry. */
 QEMUTimer *timer_new(QEMUClockType type, int scale, QEMUTimerCB *cb,
@@ -51,6 +62,7 @@ static inline QEMUTimer *timer_new_ms(QEMUClockType type, QEMUTimerCB *cb,
     return timer_new(type, SCALE_MS, cb, opaque);
 }
 void timer_mod(QEMUTimer *timer, int64_t expire_time); /* in timer's scale */
+void timer_mod_ns(QEMUTimer *timer, int64_t expire_ns); /* in ns always */
 void timer_del(QEMUTimer *timer);
 void timer_free(QEMUTimer *timer);                     /* deletes first */
 bool timer_pending(const QEMUTimer *timer);

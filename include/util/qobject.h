@@ -44,11 +44,15 @@ bool qnum_get_try_int(const QObject *obj, int64_t *value);   /* fits int64 */
 bool qnum_get_try_uint(const QObject *obj, uint64_t *value); /* >= 0, fits */
 double qnum_get_double(const QObject *obj);
 bool qnum_is_integer(const QObject *obj);
+bool qnum_is_double(const QObject *obj);  /* kept as a double (1.0, 1e3) */
 
 /* Strings. */
 QObject *qstring_from_str(const char *str);
 QObject *qstring_from_len(const char *str, size_t len);
-const char *qstring_get_str(const QObject *obj);
+const char *qstring_get_str(const QObject *obj);  /* NULL if not a string */
+size_t qstring_get_length(const QObject *obj);     /* bytes, without NUL */
+/* Take over malloc'ed str (NUL-terminated at str[len]) without copying. */
+QObject *qstring_from_owned(char *str, size_t len);
 
 /* Dicts: string keys, values in insertion order. */
 QObject *qdict_new(void);
