@@ -809,6 +809,14 @@ static void test_socket_server(void **state)
     assert_true(run_until(chr_is_closed, chr, 5000));
     assert_string_equal(qemu_chr_get_filename(chr), disc);
 
+    Error *err = NULL;
+    assert_null(qemu_chr_new("bad", "unix:/nonexistent/s,server=on,wait=off",
+                             &err));
+    assert_string_equal(error_get_pretty(err), "chardev 'bad': cannot listen "
+                        "on unix:/nonexistent/s,server=on: No such file or "
+                        "directory");
+    error_free(err);
+
     /* Reconnect after everyone left. */
     c1 = unix_connect(path);
     assert_true(run_until(chr_is_open, chr, 5000));
@@ -1356,6 +1364,96 @@ static void test_stdio_terminal_restored(void **state)
     check_stdio_terminal("stdio,id=tty,signal=off", SIGTERM, false);
 }
 
+/* Input through a mux over a real fd-backed chardev (pty). */
+static void test_mux_pty(void **state)
+{
+    Chardev *mux = qemu_chr_new("mp", "mon:pty", &error_abort);
+    Chardev *base = qemu_chr_find("mp-base");
+    TestFe serial, monitor;
+    int slave;
+
+    assert_non_null(base);
+    slave = open(qemu_chr_get_filename(base) + 4, O_RDWR | O_NOCTTY);
+    assert_true(slave >= 0);
+    /* Typed before any frontend exists: kept, not lost. */
+    write_str(slave, "early");
+    main_loop_wait(true);
+
+    test_fe_attach(&serial, mux, TEST_FE_MAX);
+    expect_input(&serial, "early");
+    test_fe_attach(&monitor, mux, TEST_FE_MAX);
+    write_str(slave, "info\r");
+    expect_input(&monitor, "info\r");
+    write_str(slave, "\x01" "c" "login");
+    expect_input(&serial, "login");
+    assert_int_equal(monitor.len, 5);
+    fe_write_str(&serial, "out");
+    expect_output(slave, "out");
+
+    close(slave);
+    test_fe_detach(&serial);
+    test_fe_detach(&monitor);
+    qemu_chr_delete(mux);
+    qemu_chr_delete(base);
+}
+
+/* C-a x on mon:stdio: message, exit(0), terminal restored. */
+static void test_mux_stdio_quit(void **state)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    struct termios before, after;
+    int ready[2], status, slave;
+    StrBuf out = { 0 };
+    pid_t pid;
+    char c;
+
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    assert_int_equal(tcgetattr(slave, &before), 0);
+    assert_int_equal(pipe(ready), 0);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        TestFe fe;
+        alarm(10);              /* never outlive a failed test */
+        dup2(slave, 0);
+        dup2(slave, 1);
+        Chardev *chr = qemu_chr_new("serial0", "mon:stdio", NULL);
+        if (!chr) {
+            _exit(3);
+        }
+        test_fe_attach(&fe, chr, TEST_FE_MAX);
+        if (write(ready[1], "y", 1) != 1) {
+            _exit(4);
+        }
+        for (int i = 0; i < 10000; i++) {
+            main_loop_wait(false);
+        }
+        _exit(5);
+    }
+    close(ready[1]);
+    read_exact(ready[0], &c, 1);
+    write_str(master, "abc\x01" "x");
+    while (!out.str || !strstr(out.str, "osprey: terminated")) {
+        char buf[256];
+        struct pollfd pfd = { .fd = master, .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, 5000), 1);
+        ssize_t n = read(master, buf, sizeof(buf));
+        assert_true(n > 0);
+        strbuf_append_len(&out, buf, n);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(tcgetattr(slave, &after), 0);
+    assert_int_equal(after.c_lflag, before.c_lflag);
+    strbuf_free(&out);
+    close(ready[0]);
+    close(slave);
+    close(master);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1377,6 +1475,8 @@ int main(void)
         cmocka_unit_test(test_pipe),
         cmocka_unit_test(test_stdio_pipes),
         cmocka_unit_test(test_stdio_terminal_restored),
+        cmocka_unit_test(test_mux_pty),
+        cmocka_unit_test(test_mux_stdio_quit),
     };
     return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
 }
