@@ -1134,6 +1134,45 @@ static void test_socket_write_watch(void **state)
     free(path);
 }
 
+static void test_socket_tcp_client_reconnect(void **state)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sin);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    Chardev *chr;
+    TestFe fe;
+    int conn;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    getsockname(lfd, (struct sockaddr *)&sin, &len);
+    char *spec = xasprintf("tcp:127.0.0.1:%d,reconnect-ms=50,nodelay=on",
+                           ntohs(sin.sin_port));
+
+    chr = qemu_chr_new("tc", spec, &error_abort);
+    assert_true(chr->be_open);
+    test_fe_attach(&fe, chr, TEST_FE_MAX);
+    conn = accept(lfd, NULL, NULL);
+    write_str(conn, "one");
+    expect_input(&fe, "one");
+    close(conn);
+    assert_true(run_until(chr_is_closed, chr, 5000));
+    /* The retry connects without blocking the loop. */
+    assert_true(run_until(chr_is_open, chr, 5000));
+    conn = accept(lfd, NULL, NULL);
+    write_str(conn, "two");
+    expect_input(&fe, "two");
+    fe_write_str(&fe, "back");
+    expect_output(conn, "back");
+
+    test_fe_detach(&fe);
+    qemu_chr_delete(chr);
+    close(conn);
+    close(lfd);
+    free(spec);
+}
+
 /* ---- pty ---- */
 
 static void test_pty(void **state)
@@ -1470,6 +1509,7 @@ int main(void)
         cmocka_unit_test(test_socket_client_reconnect),
         cmocka_unit_test(test_socket_flow_control),
         cmocka_unit_test(test_socket_tcp_telnet),
+        cmocka_unit_test(test_socket_tcp_client_reconnect),
         cmocka_unit_test(test_socket_write_watch),
         cmocka_unit_test(test_pty),
         cmocka_unit_test(test_pipe),
