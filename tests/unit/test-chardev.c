@@ -5,6 +5,7 @@
 #include "test.h"
 #include "chardev/char.h"
 #include "system/main-loop.h"
+#include "util/qobject.h"
 #include "loop-watchdog.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -381,6 +382,20 @@ static void test_registry(void **state)
 
     test_fe_attach(&fe, n0, 100);
     assert_true(qemu_chr_frontend_open(n0));
+
+    QObject *q = qmp_query_chardev(&error_abort);
+    assert_int_equal(qlist_size(q), 2);
+    QObject *info = qlist_get(q, 0);
+    assert_string_equal(qdict_get_try_str(info, "label"), "n0");
+    assert_string_equal(qdict_get_try_str(info, "filename"), "null");
+    assert_true(qdict_get_try_bool(info, "frontend-open", false));
+    info = qlist_get(q, 1);
+    assert_string_equal(qdict_get_try_str(info, "label"), "n2");
+    assert_false(qdict_get_try_bool(info, "frontend-open", true));
+    qobject_unref(q);
+    q = qmp_query_chardev_backends(&error_abort);
+    assert_int_equal(qlist_size(q), 7);
+    qobject_unref(q);
     /* One frontend per non-mux chardev. */
     memset(&other, 0, sizeof(other));
     assert_false(qemu_chr_fe_init(&other.be, n0, &err));
