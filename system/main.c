@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include "chardev/char.h"
 #include "hw/boards.h"
 #include "system/main-loop.h"
 #include "system/runstate.h"
@@ -44,7 +45,15 @@ typedef struct Config {
     bool start_paused;
     const char *pidfile;
     bool daemonize;
+    const char **chardevs;    /* -chardev specs, created in order */
+    size_t nr_chardevs;
 } Config;
+
+static void config_add(const char ***list, size_t *n, const char *value)
+{
+    *list = xrealloc(*list, (*n + 1) * sizeof(**list));
+    (*list)[(*n)++] = value;
+}
 
 static char *guest_name;
 
@@ -399,6 +408,9 @@ int main(int argc, char **argv)
         case OPTION_NO_SHUTDOWN:
             qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
             break;
+        case OPTION_CHARDEV:
+            config_add(&cfg.chardevs, &cfg.nr_chardevs, optarg);
+            break;
         case OPTION_PIDFILE:
             cfg.pidfile = optarg;
             break;
@@ -435,6 +447,13 @@ int main(int argc, char **argv)
     install_signal_handlers();
     bql_lock();
 
+    for (size_t i = 0; i < cfg.nr_chardevs; i++) {
+        if (!qemu_chr_new_cmdline(cfg.chardevs[i], &err)) {
+            error_prepend(&err, "-chardev %s: ", cfg.chardevs[i]);
+            error_report_err(err);
+            return 1;
+        }
+    }
     if (!build_machine(&cfg, &err)) {
         error_report_err(err);
         return 1;
@@ -445,6 +464,7 @@ int main(int argc, char **argv)
         vm_start();
     }
     int status = qemu_main_loop();
+    qemu_chr_cleanup();
     bql_unlock();
     return status;
 }

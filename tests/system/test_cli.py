@@ -119,3 +119,32 @@ def test_daemonize_reports_startup_error(osprey):
     r = run(osprey, "-M", "nosuch", "-daemonize")
     assert r.returncode == 1
     assert "unsupported machine type" in r.stderr
+
+
+def test_chardev_errors(osprey):
+    r = run(osprey, "-M", "none", "-chardev", "foo,id=x")
+    assert r.returncode == 1
+    assert "'foo' is not a valid char driver" in r.stderr
+    r = run(osprey, "-M", "none", "-chardev", "socket,id=c0")
+    assert r.returncode == 1
+    assert "-chardev socket,id=c0:" in r.stderr
+
+
+def test_chardev_socket_server_accepts(osprey, tmp_path):
+    import socket
+    path = tmp_path / "c0.sock"
+    p = subprocess.Popen([osprey, "-M", "none", "-chardev",
+                          f"socket,id=c0,path={path},server=on,wait=off"],
+                         stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.time() + 10
+        while not path.exists() and time.time() < deadline:
+            time.sleep(0.02)
+        s = socket.socket(socket.AF_UNIX)
+        s.connect(str(path))
+        s.close()
+        assert p.poll() is None
+    finally:
+        p.terminate()
+        p.wait(timeout=10)
+    assert p.returncode == 0
