@@ -6,6 +6,7 @@
  */
 #include "util/osdep.h"
 #include "util/error.h"
+#include "migration/vmstate.h"
 
 typedef enum OptionId {
 #define DEF(name, has_arg, id, help) OPTION_##id,
@@ -55,6 +56,25 @@ static const OptionDef *lookup_option(const char *arg)
     return NULL;
 }
 
+/*
+ * -dump-vmstate: QEMU writes the descriptions of the machine it built;
+ * ours are those registered so far.
+ */
+static int dump_vmstate(const char *path)
+{
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        error_report("-dump-vmstate %s: %s", path, strerror(errno));
+        return 1;
+    }
+    vmstate_dump_json(out);
+    if (fclose(out) != 0) {
+        error_report("-dump-vmstate %s: %s", path, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++) {
@@ -77,7 +97,6 @@ int main(int argc, char **argv)
             }
             optarg = argv[++i];
         }
-        (void)optarg;
         switch (opt->id) {
         case OPTION_H:
         case OPTION_HELP:
@@ -86,6 +105,8 @@ int main(int argc, char **argv)
         case OPTION_VERSION:
             print_version();
             return 0;
+        case OPTION_DUMP_VMSTATE:
+            return dump_vmstate(optarg);
         }
     }
     print_help();

@@ -1018,6 +1018,89 @@ static void test_ram_migration(void **state)
     memory_region_finalize(&vram);
 }
 
+/* --- -dump-vmstate --------------------------------------------------- */
+
+static void test_dump_json(void **state)
+{
+    const VMStateDescription *list[] = { &vmstate_serial, &vmstate_dev,
+                                         NULL };
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&text, &size);
+    vmstate_dump_json_list(out, "pc", list);
+    fclose(out);
+
+    /* QEMU's layout, byte for byte. */
+    static const char serial_json[] =
+        "{\n"
+        "  \"vmschkmachine\": {\n"
+        "    \"Name\": \"pc\"\n"
+        "  },\n"
+        "  \"serial\": {\n"
+        "    \"Name\": \"serial\",\n"
+        "    \"version_id\": 4,\n"
+        "    \"minimum_version_id\": 2,\n"
+        "    \"Description\": {\n"
+        "      \"name\": \"serial\",\n"
+        "      \"version_id\": 4,\n"
+        "      \"minimum_version_id\": 2,\n"
+        "      \"Fields\": [\n"
+        "        {\n"
+        "          \"field\": \"divider\",\n"
+        "          \"version_id\": 2,\n"
+        "          \"field_exists\": false,\n"
+        "          \"size\": 2\n"
+        "        },\n"
+        "        {\n"
+        "          \"field\": \"lcr\",\n"
+        "          \"version_id\": 0,\n"
+        "          \"field_exists\": false,\n"
+        "          \"size\": 1\n"
+        "        },\n"
+        "        {\n"
+        "          \"field\": \"fifo\",\n"
+        "          \"version_id\": 0,\n"
+        "          \"field_exists\": false,\n"
+        "          \"num\": 16,\n"
+        "          \"size\": 1\n"
+        "        }\n"
+        "      ]\n"
+        "    }\n"
+        "  },\n";
+    assert_true(strncmp(text, serial_json, strlen(serial_json)) == 0);
+
+    /* Nested descriptions inside their field, and subsections. */
+    assert_non_null(strstr(text,
+        "          \"field\": \"inner\",\n"
+        "          \"version_id\": 0,\n"
+        "          \"field_exists\": false,\n"
+        "          \"size\": 8,\n"
+        "          \"Description\": {\n"
+        "            \"name\": \"inner\",\n"));
+    assert_non_null(strstr(text,
+        "      \"Subsections\": [\n"
+        "        {\n"
+        "          \"name\": \"dev/sub\",\n"
+        "          \"version_id\": 1,\n"
+        "          \"minimum_version_id\": 1,\n"
+        "          \"Fields\": [\n"));
+    assert_string_equal(text + strlen(text) - 6, "  }\n}\n");
+
+    /* Registered descriptions, each once. */
+    Machine m;
+    machine_init(&m, 0);
+    machine_register(&m);
+    free(text);
+    out = open_memstream(&text, &size);
+    vmstate_dump_json(out);
+    fclose(out);
+    assert_non_null(strstr(text, "\"serial\": {"));
+    assert_null(strstr(strstr(text, "\"serial\": {") + 1, "\"serial\": {"));
+    machine_unregister(&m);
+
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1034,6 +1117,7 @@ int main(void)
         cmocka_unit_test(test_savevm_byte_flips),
         cmocka_unit_test(test_savevm_errors),
         cmocka_unit_test(test_ram_migration),
+        cmocka_unit_test(test_dump_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
