@@ -175,6 +175,31 @@ ram_addr_t last_ram_addr(void)
     return last;
 }
 
+int qemu_ram_foreach_block(RAMBlockIterFunc func, void *opaque)
+{
+    int ret = 0;
+
+    urcu_bp_read_lock();
+    RAMList *list = rcu_dereference(ram_list);
+    for (unsigned i = 0; list && i < list->nr && !ret; i++) {
+        ret = func(list->blocks[i], opaque);
+    }
+    urcu_bp_read_unlock();
+    return ret;
+}
+
+RAMBlock *qemu_ram_block_by_name(const char *name)
+{
+    RAMList *list = rcu_dereference(ram_list);
+
+    for (unsigned i = 0; list && i < list->nr; i++) {
+        if (!strcmp(list->blocks[i]->idstr, name)) {
+            return list->blocks[i];
+        }
+    }
+    return NULL;
+}
+
 /* --- Dirty bitmaps --------------------------------------------------- */
 
 enum dirty_op {

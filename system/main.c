@@ -14,6 +14,8 @@
 #include <sys/stat.h>
 #include "chardev/char.h"
 #include "hw/boards.h"
+#include "migration/savevm.h"
+#include "migration/vmstate.h"
 #include "system/main-loop.h"
 #include "system/runstate.h"
 #include "system/system.h"
@@ -47,6 +49,7 @@ typedef struct Config {
     bool daemonize;
     const char **chardevs;    /* -chardev specs, created in order */
     size_t nr_chardevs;
+    const char *dump_vmstate;
 } Config;
 
 static void config_add(const char ***list, size_t *n, const char *value)
@@ -309,6 +312,25 @@ static void install_signal_handlers(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * -dump-vmstate: as QEMU, the descriptions of the machine just built (each
+ * device registers its own at realize).
+ */
+static int dump_vmstate(const char *path)
+{
+    FILE *out = fopen(path, "w");
+    if (!out) {
+        error_report("-dump-vmstate %s: %s", path, strerror(errno));
+        return 1;
+    }
+    vmstate_dump_json(out);
+    if (fclose(out) != 0) {
+        error_report("-dump-vmstate %s: %s", path, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 /* ---- start-up --------------------------------------------------------- */
 
 static bool build_machine(Config *cfg, Error **errp)
@@ -327,6 +349,7 @@ static bool build_machine(Config *cfg, Error **errp)
     if (!mc) {
         return false;
     }
+    savevm_set_machine_name(mc->name);
     MachineState *machine = machine_create(mc, errp);
     if (!machine) {
         return false;
@@ -411,6 +434,9 @@ int main(int argc, char **argv)
         case OPTION_CHARDEV:
             config_add(&cfg.chardevs, &cfg.nr_chardevs, optarg);
             break;
+        case OPTION_DUMP_VMSTATE:
+            cfg.dump_vmstate = optarg;
+            break;
         case OPTION_PIDFILE:
             cfg.pidfile = optarg;
             break;
@@ -459,6 +485,9 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    if (cfg.dump_vmstate) {
+        return dump_vmstate(cfg.dump_vmstate);
+    }
     daemonize_finish();
     if (!cfg.start_paused) {
         vm_start();

@@ -41,6 +41,15 @@ RAMBlock *qemu_ram_block_from_host(void *ptr, ram_addr_t *offset);
 /* Total span of the ram address space in use (highest end). */
 ram_addr_t last_ram_addr(void);
 
+/*
+ * Call func on every block in ram address order, inside an RCU read-side
+ * critical section; stops at the first non-zero return and returns it.
+ */
+typedef int RAMBlockIterFunc(RAMBlock *block, void *opaque);
+int qemu_ram_foreach_block(RAMBlockIterFunc func, void *opaque);
+/* The block named idstr, or NULL.  RCU read side only. */
+RAMBlock *qemu_ram_block_by_name(const char *name);
+
 /* Any page in [start, start + length) dirty for client? */
 bool cpu_physical_memory_get_dirty(ram_addr_t start, ram_addr_t length,
                                    unsigned client);
