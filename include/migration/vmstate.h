@@ -112,8 +112,10 @@ extern const VMStateInfo vmstate_info_timer;
  * differs from the kind named (a uint16_t described as VMSTATE_UINT32).
  */
 #define typeof_field(type, field) typeof(((type *)0)->field)
-#define type_check(t1, t2) ((t1 *)0 - (t2 *)0)
-#define type_check_array(t1, t2, n) ((t1(*)[n])0 - (t2 *)0)
+#define type_check(t1, t2) \
+    sizeof(char[1 - 2 * !__builtin_types_compatible_p(t1, t2)])
+#define type_check_array(t1, t2, n) \
+    sizeof(char[1 - 2 * !__builtin_types_compatible_p(t1[n], t2)])
 #define vmstate_offset_value(_state, _field, _type)                    \
     (offsetof(_state, _field) +                                        \
      0 * sizeof(type_check(_type, typeof_field(_state, _field))))
