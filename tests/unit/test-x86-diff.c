@@ -139,6 +139,19 @@ static int run_emu(HostState *s, uint64_t end, int max_steps)
 
     x86_cpu_reset(env);
     x86_cpu_set_long_mode_flat(env, 3);
+    /* The host's selectors, so MOV from a segment register agrees. */
+    {
+        uint16_t sel[R_SEG_COUNT];
+        __asm__("mov %%es, %0" : "=r"(sel[R_ES]));
+        __asm__("mov %%cs, %0" : "=r"(sel[R_CS]));
+        __asm__("mov %%ss, %0" : "=r"(sel[R_SS]));
+        __asm__("mov %%ds, %0" : "=r"(sel[R_DS]));
+        __asm__("mov %%fs, %0" : "=r"(sel[R_FS]));
+        __asm__("mov %%gs, %0" : "=r"(sel[R_GS]));
+        for (int i = 0; i < R_SEG_COUNT; i++) {
+            env->segs[i].selector = sel[i];
+        }
+    }
     memcpy(env->regs, s->regs, sizeof(s->regs));
     cpu_load_eflags(env, s->rflags, CC_ALL | DF_MASK);
     env->rip = (uintptr_t)H.code;
@@ -416,6 +429,519 @@ static void test_shift(void **state)
     end_test();
 }
 
+/* ---- table-driven ModRM forms ----------------------------------------- */
+#define OTS_ALL  0xf
+#define OTS_V    0xe          /* 16, 32, 64 */
+#define OTS_32_64 0xc
+#define FL_NONE  0
+#define FL_ALL   CC_ALL
+
+typedef struct FormSpec FormSpec;
+struct FormSpec {
+    const char *name;
+    int map;
+    int opc8;                /* opcode of the byte form, -1 if none */
+    int opcv;                /* opcode of the 16/32/64 forms, -1 if none */
+    int digit;               /* ModRM.reg as /digit, or -1 for a register */
+    int imm;                 /* 0: none, 1: imm8, 2: operand-sized (max 32) */
+    int ots;                 /* operand sizes to try (bit per MO_*) */
+    uint32_t flags;          /* defined flags to compare */
+    bool no_mem, no_reg;
+    /* adjust state/case after the random pick (count ranges, ...) */
+    void (*fixup)(const FormSpec *f, DiffCase *c, HostState *s, int ot,
+                  int reg, int rm, bool mem);
+};
+
+static void run_form(const FormSpec *f, int iterations)
+{
+    for (int ot = MO_8; ot <= MO_64; ot++) {
+        if (!(f->ots & (1 << ot)) || (ot == MO_8 ? f->opc8 : f->opcv) < 0) {
+            continue;
+        }
+        for (int mem = 0; mem < 2; mem++) {
+            if ((mem && f->no_mem) || (!mem && f->no_reg)) {
+                continue;
+            }
+            for (int it = 0; it < iterations; it++) {
+                DiffCase c = { .name = f->name, .flags = f->flags, .mem = mem };
+                HostState s;
+                int reg, rm;
+                int8_t disp = 0;
+
+                rnd_state(&s);
+                rnd_data();
+                rnd_regs(ot, &reg, &rm);
+                if (f->digit >= 0) {
+                    reg = f->digit;
+                }
+                if (mem) {
+                    rm = MEM_BASE;
+                    disp = rnd_mem(&s);
+                }
+                enc_modrm(&c.enc, ot, f->map, ot == MO_8 ? f->opc8 : f->opcv,
+                          reg, rm, mem, disp);
+                if (f->imm == 1) {
+                    put_imm(&c.enc, rnd_value(), 1);
+                } else if (f->imm == 2) {
+                    put_imm(&c.enc, rnd_value(), imm_bytes(ot));
+                }
+                if (f->fixup) {
+                    f->fixup(f, &c, &s, ot, reg, rm, mem);
+                }
+                check(&c, &s);
+            }
+        }
+    }
+}
+
+static void run_forms(const FormSpec *forms, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        run_form(&forms[i], ITERATIONS);
+    }
+    end_test();
+}
+
+static void test_unary(void **state)
+{
+    static const FormSpec forms[] = {
+        { "inc", 0, 0xfe, 0xff, 0, 0, OTS_ALL, FL_ALL },
+        { "dec", 0, 0xfe, 0xff, 1, 0, OTS_ALL, FL_ALL },
+        { "not", 0, 0xf6, 0xf7, 2, 0, OTS_ALL, FL_ALL },
+        { "neg", 0, 0xf6, 0xf7, 3, 0, OTS_ALL, FL_ALL },
+        { "test E,G", 0, 0x84, 0x85, -1, 0, OTS_ALL, FL_ALL & ~CC_A },
+        { "test E,imm", 0, 0xf6, 0xf7, 0, 2, OTS_ALL, FL_ALL & ~CC_A },
+    };
+    run_forms(forms, ARRAY_SIZE(forms));
+}
+
+/* MUL/IMUL leave SF, ZF, AF, PF undefined. */
+#define FL_MUL (CC_C | CC_O)
+
+static void test_muldiv(void **state)
+{
+    static const FormSpec forms[] = {
+        { "mul", 0, 0xf6, 0xf7, 4, 0, OTS_ALL, FL_MUL },
+        { "imul E", 0, 0xf6, 0xf7, 5, 0, OTS_ALL, FL_MUL },
+        { "imul G,E", 1, -1, 0xaf, -1, 0, OTS_V, FL_MUL },
+        { "imul G,E,imm", 0, -1, 0x69, -1, 2, OTS_V, FL_MUL },
+        { "imul G,E,imm8", 0, -1, 0x6b, -1, 1, OTS_V, FL_MUL },
+        { "div", 0, 0xf6, 0xf7, 6, 0, OTS_ALL, FL_NONE },
+        { "idiv", 0, 0xf6, 0xf7, 7, 0, OTS_ALL, FL_NONE },
+    };
+    run_forms(forms, ARRAY_SIZE(forms));
+}
+
+/* Divides: make some dividends small enough not to fault. */
+static void fix_div(const FormSpec *f, DiffCase *c, HostState *s, int ot,
+                    int reg, int rm, bool mem)
+{
+    if (rnd() & 1) {
+        s->regs[R_EDX] = (rnd() & 1) ? 0 : ~0ULL;
+        if (ot == MO_8) {
+            s->regs[R_EAX] = (s->regs[R_EAX] & ~0xff00ULL) |
+                             ((rnd() & 1) ? 0 : 0xff00);
+        }
+    }
+}
+
+static void test_div_no_fault(void **state)
+{
+    static const FormSpec forms[] = {
+        { "div", 0, 0xf6, 0xf7, 6, 0, OTS_ALL, FL_NONE, .fixup = fix_div },
+        { "idiv", 0, 0xf6, 0xf7, 7, 0, OTS_ALL, FL_NONE, .fixup = fix_div },
+    };
+    run_forms(forms, ARRAY_SIZE(forms));
+}
+
+/* Keep register bit offsets of memory BT forms inside the buffer. */
+static void fix_bt(const FormSpec *f, DiffCase *c, HostState *s, int ot,
+                   int reg, int rm, bool mem)
+{
+    if (mem && reg != MEM_BASE) {
+        int64_t off = (int64_t)(rnd() % 4096) - 2048;
+        s->regs[reg] = (uint64_t)off;
+    } else if (mem) {
+        /* the offset register is the base: choose a different base */
+        c->enc.n = 0;
+        enc_modrm(&c->enc, ot, f->map, f->opcv, R_EDX, MEM_BASE, true, 0);
+        s->regs[R_EDX] = (uint64_t)((int64_t)(rnd() % 4096) - 2048);
+    }
+}
+
+/* BSF/BSR: the destination is undefined for a zero source. */
+static void fix_bsf(const FormSpec *f, DiffCase *c, HostState *s, int ot,
+                    int reg, int rm, bool mem)
+{
+    uint64_t src;
+    if (mem) {
+        memcpy(&src, H.data + (s->regs[MEM_BASE] - (uintptr_t)H.data) +
+               (int8_t)c->enc.b[c->enc.n - 1], 8);
+    } else {
+        src = s->regs[rm];
+    }
+    if (!(src & (ot == MO_16 ? 0xffff : ot == MO_32 ? 0xffffffff : ~0ULL))) {
+        c->regs_ignored |= 1u << reg;
+    }
+}
+
+static void test_bitops(void **state)
+{
+    static const FormSpec forms[] = {
+        { "bt E,G", 1, -1, 0xa3, -1, 0, OTS_V, CC_C, .fixup = fix_bt },
+        { "bts E,G", 1, -1, 0xab, -1, 0, OTS_V, CC_C, .fixup = fix_bt },
+        { "btr E,G", 1, -1, 0xb3, -1, 0, OTS_V, CC_C, .fixup = fix_bt },
+        { "btc E,G", 1, -1, 0xbb, -1, 0, OTS_V, CC_C, .fixup = fix_bt },
+        { "bt E,imm", 1, -1, 0xba, 4, 1, OTS_V, CC_C },
+        { "bts E,imm", 1, -1, 0xba, 5, 1, OTS_V, CC_C },
+        { "btr E,imm", 1, -1, 0xba, 6, 1, OTS_V, CC_C },
+        { "btc E,imm", 1, -1, 0xba, 7, 1, OTS_V, CC_C },
+        { "bsf", 1, -1, 0xbc, -1, 0, OTS_V, CC_Z, .fixup = fix_bsf },
+        { "bsr", 1, -1, 0xbd, -1, 0, OTS_V, CC_Z, .fixup = fix_bsf },
+    };
+    run_forms(forms, ARRAY_SIZE(forms));
+}
+
+static void test_popcnt(void **state)
+{
+    static const FormSpec forms[] = {
+        { "popcnt", 1, -1, 0xb8, -1, 0, OTS_V, FL_ALL },
+    };
+    /* F3 0F B8: the mandatory prefix goes before REX */
+    for (int ot = MO_16; ot <= MO_64; ot++) {
+        for (int it = 0; it < ITERATIONS; it++) {
+            DiffCase c = { .name = forms[0].name, .flags = FL_ALL };
+            HostState s;
+            int reg = rnd_reg(), rm = rnd_reg();
+            bool mem = it & 1;
+            int8_t disp = 0;
+
+            rnd_state(&s);
+            rnd_data();
+            if (mem) {
+                rm = MEM_BASE;
+                disp = rnd_mem(&s);
+                c.mem = true;
+            }
+            put(&c.enc, 0xf3);
+            enc_modrm(&c.enc, ot, 1, 0xb8, reg, rm, mem, disp);
+            if (ot == MO_16) {   /* 66 must precede F3? either order works */
+                c.enc.b[0] = 0x66;
+                c.enc.b[1] = 0xf3;
+            }
+            check(&c, &s);
+        }
+    }
+    end_test();
+}
+
+/* SHLD/SHRD: counts above the operand size are undefined for 16 bits. */
+static void fix_shxd(const FormSpec *f, DiffCase *c, HostState *s, int ot,
+                     int reg, int rm, bool mem)
+{
+    unsigned count = rnd() % (ot == MO_16 ? 17 : 70);
+    unsigned masked = count & (ot == MO_64 ? 63 : 31);
+    bool cl = (f->opcv & 1);
+
+    if (cl) {
+        if (reg == R_ECX || (!mem && rm == R_ECX)) {
+            c->enc.n = 0;   /* re-encode without RCX as an operand */
+            enc_modrm(&c->enc, ot, 1, f->opcv, R_EDX, mem ? MEM_BASE : R_ESI, mem,
+                      mem ? (int8_t)c->enc.b[0] : 0);
+        }
+        s->regs[R_ECX] = (s->regs[R_ECX] & ~0xffULL) | count;
+    } else {
+        c->enc.b[c->enc.n - 1] = count;
+    }
+    c->flags = masked == 0 ? CC_ALL : masked == 1 ? CC_ALL & ~CC_A
+                                                 : CC_ALL & ~(CC_A | CC_O);
+}
+
+static void test_shxd(void **state)
+{
+    static const FormSpec forms[] = {
+        { "shld imm", 1, -1, 0xa4, -1, 1, OTS_V, 0, .fixup = fix_shxd },
+        { "shld cl", 1, -1, 0xa5, -1, 0, OTS_V, 0, .fixup = fix_shxd },
+        { "shrd imm", 1, -1, 0xac, -1, 1, OTS_V, 0, .fixup = fix_shxd },
+        { "shrd cl", 1, -1, 0xad, -1, 0, OTS_V, 0, .fixup = fix_shxd },
+    };
+    run_forms(forms, ARRAY_SIZE(forms));
+}
+
+static void test_moves(void **state)
+{
+    static const FormSpec forms[] = {
+        { "mov E,G", 0, 0x88, 0x89, -1, 0, OTS_ALL, FL_ALL },
+        { "mov G,E", 0, 0x8a, 0x8b, -1, 0, OTS_ALL, FL_ALL },
+        { "mov E,imm", 0, 0xc6, 0xc7, 0, 2, OTS_ALL, FL_ALL },
+        { "movzx b", 1, -1, 0xb6, -1, 0, OTS_V, FL_ALL },
+        { "movzx w", 1, -1, 0xb7, -1, 0, OTS_V, FL_ALL },
+        { "movsx b", 1, -1, 0xbe, -1, 0, OTS_V, FL_ALL },
+        { "movsx w", 1, -1, 0xbf, -1, 0, OTS_V, FL_ALL },
+        { "movsxd", 0, -1, 0x63, -1, 0, OTS_32_64, FL_ALL },
+        { "lea", 0, -1, 0x8d, -1, 0, OTS_V, FL_ALL, .no_reg = true },
+        { "xchg", 0, 0x86, 0x87, -1, 0, OTS_ALL, FL_ALL },
+        { "xadd", 1, 0xc0, 0xc1, -1, 0, OTS_ALL, FL_ALL },
+        { "cmpxchg", 1, 0xb0, 0xb1, -1, 0, OTS_ALL, FL_ALL },
+        { "mov E,Sreg", 0, -1, 0x8c, 3, 0, OTS_V, FL_ALL },
+    };
+    run_forms(forms, ARRAY_SIZE(forms));
+}
+
+/* CMPXCHG with equal operands half the time, so both paths run. */
+static void fix_cmpxchg_equal(const FormSpec *f, DiffCase *c, HostState *s,
+                              int ot, int reg, int rm, bool mem)
+{
+    if (rnd() & 1) {
+        if (mem) {
+            memcpy(&s->regs[R_EAX], H.data + (s->regs[MEM_BASE] - (uintptr_t)H.data) +
+                   (int8_t)c->enc.b[c->enc.n - 1], 8);
+        } else {
+            s->regs[R_EAX] = s->regs[rm];
+        }
+    }
+}
+
+static void test_cmpxchg_equal(void **state)
+{
+    static const FormSpec forms[] = {
+        { "cmpxchg", 1, -1, 0xb1, -1, 0, OTS_V, FL_ALL, .fixup = fix_cmpxchg_equal },
+    };
+    run_forms(forms, ARRAY_SIZE(forms));
+}
+
+/* CMOVcc and SETcc for all 16 conditions under random flags. */
+static void test_conditions(void **state)
+{
+    for (int cc = 0; cc < 16; cc++) {
+        FormSpec cmov = { "cmovcc", 1, -1, 0x40 + cc, -1, 0, OTS_V, FL_ALL };
+        FormSpec setcc = { "setcc", 1, 0x90 + cc, -1, 0, 0, 1, FL_ALL };
+        run_form(&cmov, ITERATIONS / 4);
+        run_form(&setcc, ITERATIONS / 4);
+    }
+    /* Jcc rel8 / rel32 over an INC ECX: ECX tells whether it was taken. */
+    for (int cc = 0; cc < 16; cc++) {
+        for (int it = 0; it < ITERATIONS / 4; it++) {
+            DiffCase c = { .name = "jcc", .flags = FL_ALL };
+            HostState s;
+            rnd_state(&s);
+            if (it & 1) {
+                put(&c.enc, 0x70 + cc);
+                put(&c.enc, 2);
+            } else {
+                put(&c.enc, 0x0f);
+                put(&c.enc, 0x80 + cc);
+                put_imm(&c.enc, 2, 4);
+            }
+            put(&c.enc, 0xff);
+            put(&c.enc, 0xc1);
+            check(&c, &s);
+        }
+    }
+    end_test();
+}
+
+/* LOOP/LOOPE/LOOPNE/JCXZ, with 32- and 64-bit counters. */
+static void test_loops(void **state)
+{
+    for (int op = 0; op < 4; op++) {
+        for (int it = 0; it < ITERATIONS; it++) {
+            DiffCase c = { .name = "loop", .flags = FL_ALL };
+            HostState s;
+            rnd_state(&s);
+            if (rnd() & 1) {
+                s.regs[R_ECX] = rnd() % 3;
+                if (rnd() & 1) {
+                    s.regs[R_ECX] |= 0x100000000ULL;
+                }
+            }
+            if (it & 1) {
+                put(&c.enc, 0x67);
+            }
+            put(&c.enc, 0xe0 + op);
+            put(&c.enc, 2);
+            put(&c.enc, 0xff);
+            put(&c.enc, 0xc0);   /* inc eax: marks "not taken" */
+            check(&c, &s);
+        }
+    }
+    end_test();
+}
+
+/* Operand-less instructions. */
+static void test_misc(void **state)
+{
+    static const struct { const char *name; uint8_t b[3]; int n; uint32_t flags; } ops[] = {
+        { "cbw", { 0x66, 0x98 }, 2, FL_ALL },
+        { "cwde", { 0x98 }, 1, FL_ALL },
+        { "cdqe", { 0x48, 0x98 }, 2, FL_ALL },
+        { "cwd", { 0x66, 0x99 }, 2, FL_ALL },
+        { "cdq", { 0x99 }, 1, FL_ALL },
+        { "cqo", { 0x48, 0x99 }, 2, FL_ALL },
+        { "lahf", { 0x9f }, 1, FL_ALL },
+        { "sahf", { 0x9e }, 1, FL_ALL },
+        { "clc", { 0xf8 }, 1, FL_ALL },
+        { "stc", { 0xf9 }, 1, FL_ALL },
+        { "cmc", { 0xf5 }, 1, FL_ALL },
+        { "cld", { 0xfc }, 1, FL_ALL },
+        { "std", { 0xfd }, 1, FL_ALL },
+        { "nop", { 0x90 }, 1, FL_ALL },
+        { "pause", { 0xf3, 0x90 }, 2, FL_ALL },
+        { "nopw", { 0x66, 0x0f, 0x1f }, 3, FL_ALL },
+        { "xchg r8,rax", { 0x49, 0x90 }, 2, FL_ALL },
+        { "xchg eax,ecx", { 0x91 }, 1, FL_ALL },
+        { "bswap ecx", { 0x0f, 0xc9 }, 2, FL_ALL },
+        { "bswap r9", { 0x49, 0x0f, 0xc9 }, 3, FL_ALL },
+        { "mov r10b,imm", { 0x41, 0xb2 }, 2, FL_ALL },
+        { "mov ah,imm", { 0xb4 }, 1, FL_ALL },
+        { "mov r11,imm64", { 0x49, 0xbb }, 2, FL_ALL },
+        { "mov edi,imm32", { 0xbf }, 1, FL_ALL },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+        for (int it = 0; it < ITERATIONS; it++) {
+            DiffCase c = { .name = ops[i].name, .flags = ops[i].flags };
+            HostState s;
+            rnd_state(&s);
+            memcpy(c.enc.b, ops[i].b, ops[i].n);
+            c.enc.n = ops[i].n;
+            if (!strcmp(ops[i].name, "nopw")) {
+                put(&c.enc, 0x44);   /* modrm: [rax+rax*1+disp8] via SIB */
+                put(&c.enc, 0x00);
+                put(&c.enc, 0x00);
+            } else if (!strncmp(ops[i].name, "mov", 3)) {
+                put_imm(&c.enc, rnd_value(), strstr(ops[i].name, "64") ? 8 :
+                        strstr(ops[i].name, "32") ? 4 : 1);
+            }
+            check(&c, &s);
+        }
+    }
+    end_test();
+}
+
+/* ---- string instructions -------------------------------------------- */
+static void test_strings(void **state)
+{
+    static const struct { const char *name; uint8_t opc; bool cmp; } ops[] = {
+        { "movs", 0xa4, false }, { "stos", 0xaa, false }, { "lods", 0xac, false },
+        { "cmps", 0xa6, true }, { "scas", 0xae, true },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(ops); i++) {
+        for (int ot = MO_8; ot <= MO_64; ot++) {
+            for (int it = 0; it < ITERATIONS; it++) {
+                DiffCase c = { .name = ops[i].name, .flags = FL_ALL, .mem = true };
+                HostState s;
+                int rep = it % 3;           /* none, F3, F2 */
+                bool addr32 = (it / 3) & 1;
+                uint64_t base = (uintptr_t)H.data + DATA_SIZE / 2;
+
+                if (rep == 2 && !ops[i].cmp) {
+                    rep = 1;
+                }
+                rnd_state(&s);
+                /* Mostly-equal data so REPE/REPNE run for a while. */
+                memset(H.data, rnd() & 1 ? 0 : 0x5a, DATA_SIZE);
+                for (int k = rnd() % 4; k > 0; k--) {
+                    H.data[DATA_SIZE / 2 - 400 + rnd() % 800] = rnd();
+                }
+                if (ops[i].cmp && (rnd() & 1)) {
+                    rnd_data();
+                }
+                s.regs[R_ESI] = base - 256 + rnd() % 512;
+                s.regs[R_EDI] = base - 256 + rnd() % 512;
+                s.regs[R_ECX] = rnd() % 41;
+                if (rnd() & 1) {
+                    s.regs[R_EAX] = 0x5a5a5a5a5a5a5a5aULL;
+                }
+                if (addr32) {
+                    /* 32-bit addressing ignores (and clears) the upper halves */
+                    s.regs[R_ESI] |= rnd() << 32;
+                    s.regs[R_EDI] |= rnd() << 32;
+                    s.regs[R_ECX] |= rnd() << 32;
+                    put(&c.enc, 0x67);
+                }
+                if (rep) {
+                    put(&c.enc, rep == 1 ? 0xf3 : 0xf2);
+                }
+                enc_plain(&c.enc, ot, ops[i].opc + (ot != MO_8));
+                check(&c, &s);
+            }
+        }
+    }
+    end_test();
+}
+
+/* ---- addressing modes: SIB, scales, RIP-relative, addr32 ------------ */
+static void test_addressing(void **state)
+{
+    for (int it = 0; it < ITERATIONS * 4; it++) {
+        DiffCase c = { .name = "addressing", .flags = FL_ALL, .mem = true };
+        HostState s;
+        int dst = rnd_reg();
+        int mod = rnd() % 3, base, index, scale = rnd() & 3;
+        bool addr32 = rnd() & 1;
+        bool lea = rnd() & 1;
+        uint64_t target = (uintptr_t)H.data + 512 + rnd() % (DATA_SIZE - 1024);
+        int32_t disp = mod == 1 ? (int8_t)rnd() : mod == 2 ? (int32_t)(rnd() % 2000) - 1000 : 0;
+        int rex = 0x48;
+
+        rnd_state(&s);
+        rnd_data();
+        do {
+            base = rnd() & 15;
+            index = rnd() & 15;
+        } while (base == R_ESP || index == R_ESP || base == dst || index == dst ||
+                 base == index);
+        if (rnd() % 8 == 0) {   /* RIP-relative: point into the code page */
+            if (addr32) {
+                put(&c.enc, 0x67);
+            }
+            put(&c.enc, 0x48 | ((dst & 8) >> 1));
+            put(&c.enc, lea ? 0x8d : 0x8b);
+            put(&c.enc, ((dst & 7) << 3) | 5);
+            put_imm(&c.enc, (uint32_t)(int32_t)(rnd() % 64) - 32, 4);
+            if (!lea) {
+                c.enc.b[c.enc.n - 4] = 0;   /* load from our own bytes */
+                c.enc.b[c.enc.n - 3] = 0;
+                c.enc.b[c.enc.n - 2] = 0;
+                c.enc.b[c.enc.n - 1] = 0;
+            }
+            check(&c, &s);
+            continue;
+        }
+        /* base + index * scale + disp == target */
+        s.regs[index] = (uint64_t)(int64_t)((int)(rnd() % 64) - 32);
+        s.regs[base] = target - (s.regs[index] << scale) - disp;
+        if (addr32) {
+            s.regs[base] = (uint32_t)s.regs[base] | (rnd() << 32);
+            s.regs[index] = (uint32_t)s.regs[index];
+            s.regs[base] = (uint32_t)(target - ((uint32_t)s.regs[index] << scale) - disp) |
+                           (rnd() << 32);
+            put(&c.enc, 0x67);
+        }
+        if (mod == 0 && (base & 7) == R_EBP) {
+            mod = 1;   /* [rbp/r13] needs a displacement */
+            disp = 0;
+            s.regs[base] = target - (s.regs[index] << scale);
+            if (addr32) {
+                s.regs[base] = (uint32_t)(target - ((uint32_t)s.regs[index] << scale)) |
+                               (rnd() << 32);
+            }
+        }
+        rex |= ((dst & 8) >> 1) | ((index & 8) >> 2) | ((base & 8) >> 3);
+        put(&c.enc, rex);
+        put(&c.enc, lea ? 0x8d : 0x8b);
+        put(&c.enc, (mod << 6) | ((dst & 7) << 3) | 4);
+        put(&c.enc, (scale << 6) | ((index & 7) << 3) | (base & 7));
+        if (mod == 1) {
+            put(&c.enc, disp);
+        } else if (mod == 2) {
+            put_imm(&c.enc, (uint32_t)disp, 4);
+        }
+        check(&c, &s);
+    }
+    end_test();
+}
+
 /* ---- random guest code never crashes the host ----------------------- */
 static void test_random_code(void **state)
 {
@@ -494,6 +1020,19 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_alu),
         cmocka_unit_test(test_shift),
+        cmocka_unit_test(test_unary),
+        cmocka_unit_test(test_muldiv),
+        cmocka_unit_test(test_div_no_fault),
+        cmocka_unit_test(test_bitops),
+        cmocka_unit_test(test_popcnt),
+        cmocka_unit_test(test_shxd),
+        cmocka_unit_test(test_moves),
+        cmocka_unit_test(test_cmpxchg_equal),
+        cmocka_unit_test(test_conditions),
+        cmocka_unit_test(test_loops),
+        cmocka_unit_test(test_misc),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_addressing),
         cmocka_unit_test(test_random_code),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
