@@ -111,7 +111,8 @@ static void rnd_state(HostState *s)
     for (int i = 0; i < 16; i++) {
         s->regs[i] = rnd_value();
     }
-    s->regs[R_ESP] = 0;
+    /* a private stack near the top of the buffer */
+    s->regs[R_ESP] = (uintptr_t)H.data + DATA_SIZE - 1024 - 8 * (rnd() & 15);
     s->rflags = (rnd() & (CC_ALL | DF_MASK)) | EFLAGS_FIXED;
 }
 
@@ -153,7 +154,8 @@ static int run_emu(HostState *s, uint64_t end, int max_steps)
         }
     }
     memcpy(env->regs, s->regs, sizeof(s->regs));
-    cpu_load_eflags(env, s->rflags, CC_ALL | DF_MASK);
+    /* the host runs user code with IF set: PUSHF images must agree */
+    cpu_load_eflags(env, s->rflags | IF_MASK, CC_ALL | DF_MASK | IF_MASK);
     env->rip = (uintptr_t)H.code;
     for (int i = 0; i < max_steps && env->rip != end; i++) {
         env->icount_budget = 1;
@@ -208,7 +210,12 @@ static bool diff_run(const DiffCase *c, const HostState *init)
     bool ok = true;
 
     memcpy(H.code, c->enc.b, c->enc.n);
-    H.code[c->enc.n] = 0xc3;   /* ret to the trampoline */
+    /* jmp *0(%rip) back to the trampoline */
+    memcpy(H.code + c->enc.n, "\xff\x25\0\0\0\0", 6);
+    {
+        uint64_t back = (uintptr_t)native_return;
+        memcpy(H.code + c->enc.n + 6, &back, 8);
+    }
     memcpy(H.data_init, H.data, DATA_SIZE);
 
     native_code = H.code;
@@ -229,7 +236,7 @@ static bool diff_run(const DiffCase *c, const HostState *init)
         return ok;
     }
     for (int i = 0; i < 16; i++) {
-        if (i != R_ESP && !(c->regs_ignored & (1u << i)) &&
+        if (!(c->regs_ignored & (1u << i)) &&
             nat.regs[i] != emu.regs[i]) {
             ok = false;
         }
@@ -818,6 +825,209 @@ static void test_misc(void **state)
     end_test();
 }
 
+/* ---- stack, calls and returns on the private stack ------------------ */
+enum {
+    ST_PUSH_R, ST_POP_R, ST_PUSH_I8, ST_PUSH_I32, ST_PUSH_I16, ST_PUSH_M,
+    ST_PUSH_M_RSP, ST_POP_M, ST_POP_M_RSP, ST_PUSHF, ST_POPF, ST_CALL_REL,
+    ST_CALL_R, ST_CALL_M, ST_JMP_R, ST_RET, ST_RET_I, ST_ENTER, ST_LEAVE,
+    ST_MOV_RSP, ST_LEA_RSP, ST_XLAT, ST_CMPXCHG8B, ST_CMPXCHG16B, ST_COUNT
+};
+
+static const char *const stack_names[ST_COUNT] = {
+    "push r", "pop r", "push imm8", "push imm32", "push imm16", "push m",
+    "push [rsp]", "pop m", "pop [rsp]", "pushf", "popf", "call rel", "call r",
+    "call m", "jmp r", "ret", "ret imm", "enter", "leave", "mov [rsp]",
+    "lea rsp", "xlat", "cmpxchg8b", "cmpxchg16b",
+};
+
+static uint64_t *stack_slot(HostState *s, int64_t off)
+{
+    return (uint64_t *)(uintptr_t)(s->regs[R_ESP] + off);
+}
+
+static void build_stack_case(int kind, DiffCase *c, HostState *s)
+{
+    Enc *e = &c->enc;
+    bool o16 = rnd() % 4 == 0;
+    int r = rnd() & 15;
+    uint64_t end;
+
+    switch (kind) {
+    case ST_PUSH_R:
+    case ST_POP_R:
+        if (o16) {
+            put(e, 0x66);
+        }
+        if (r & 8) {
+            put(e, 0x41);
+        }
+        put(e, (kind == ST_PUSH_R ? 0x50 : 0x58) + (r & 7));
+        break;
+    case ST_PUSH_I8:
+        if (o16) {
+            put(e, 0x66);
+        }
+        put(e, 0x6a);
+        put(e, rnd());
+        break;
+    case ST_PUSH_I32:
+        put(e, 0x68);
+        put_imm(e, rnd_value(), 4);
+        break;
+    case ST_PUSH_I16:
+        put(e, 0x66);
+        put(e, 0x68);
+        put_imm(e, rnd_value(), 2);
+        break;
+    case ST_PUSH_M:
+    case ST_POP_M:
+        enc_modrm(e, o16 ? MO_16 : MO_32, 0, kind == ST_PUSH_M ? 0xff : 0x8f,
+                  kind == ST_PUSH_M ? 6 : 0, MEM_BASE, true, rnd_mem(s));
+        break;
+    case ST_PUSH_M_RSP:
+    case ST_POP_M_RSP:
+        if (o16) {
+            put(e, 0x66);
+        }
+        put(e, kind == ST_PUSH_M_RSP ? 0xff : 0x8f);
+        put(e, kind == ST_PUSH_M_RSP ? 0x74 : 0x44);   /* [rsp + disp8] */
+        put(e, 0x24);
+        put(e, (rnd() % 16) * 8 - 64);
+        break;
+    case ST_PUSHF:
+        if (o16) {
+            put(e, 0x66);
+        }
+        put(e, 0x9c);
+        break;
+    case ST_POPF:
+        if (o16) {
+            put(e, 0x66);
+        }
+        put(e, 0x9d);
+        /* no TF/AC/NT/ID: they would change how the host runs */
+        *stack_slot(s, 0) = (rnd() & (CC_ALL | DF_MASK | IF_MASK | IOPL_MASK)) | 2;
+        break;
+    case ST_CALL_REL:
+        put(e, 0xe8);
+        put_imm(e, 0, 4);
+        break;
+    case ST_CALL_R:
+    case ST_JMP_R:
+        if (r == R_ESP) {
+            r = R_EAX;
+        }
+        if (r & 8) {
+            put(e, 0x41);
+        }
+        put(e, 0xff);
+        put(e, (kind == ST_CALL_R ? 0xd0 : 0xe0) | (r & 7));
+        break;
+    case ST_CALL_M:
+        enc_modrm(e, MO_32, 0, 0xff, 2, MEM_BASE, true, rnd_mem(s));
+        break;
+    case ST_RET:
+        put(e, 0xc3);
+        break;
+    case ST_RET_I:
+        put(e, 0xc2);
+        put_imm(e, rnd() % 64, 2);
+        break;
+    case ST_ENTER:
+        if (o16) {
+            put(e, 0x66);
+        }
+        put(e, 0xc8);
+        put_imm(e, rnd() % 300, 2);
+        put(e, rnd() % 5);
+        s->regs[R_EBP] = s->regs[R_ESP] + 8 * (rnd() % 64);
+        break;
+    case ST_LEAVE:
+        if (o16) {
+            put(e, 0x66);
+        }
+        put(e, 0xc9);
+        s->regs[R_EBP] = s->regs[R_ESP] + 8 * (rnd() % 64);
+        break;
+    case ST_MOV_RSP:
+        put(e, 0x48);
+        put(e, rnd() & 1 ? 0x8b : 0x89);
+        put(e, 0x44 | ((r & 7) << 3));
+        put(e, 0x24);
+        put(e, (rnd() % 32) * 4 - 64);
+        break;
+    case ST_LEA_RSP:
+        put(e, 0x48);
+        put(e, 0x8d);
+        put(e, 0x64);                 /* lea rsp, [rsp + disp8] */
+        put(e, 0x24);
+        put(e, (rnd() % 32) * 8 - 128);
+        break;
+    case ST_XLAT:
+        if (rnd() & 1) {
+            put(e, 0x48);
+        }
+        put(e, 0xd7);
+        s->regs[R_EBX] = (uintptr_t)H.data + rnd() % (DATA_SIZE - 256);
+        break;
+    case ST_CMPXCHG8B:
+    case ST_CMPXCHG16B: {
+        int8_t disp = rnd_mem(s);
+        uint64_t *p;
+        if (kind == ST_CMPXCHG16B) {
+            disp &= ~15;
+            s->regs[MEM_BASE] &= ~15ULL;
+        }
+        enc_modrm(e, kind == ST_CMPXCHG16B ? MO_64 : MO_32, 1, 0xc7, 1,
+                  MEM_BASE, true, disp);
+        p = (uint64_t *)(uintptr_t)(s->regs[MEM_BASE] + disp);
+        if (rnd() & 1) {   /* equal half the time */
+            if (kind == ST_CMPXCHG16B) {
+                s->regs[R_EAX] = p[0];
+                s->regs[R_EDX] = p[1];
+            } else {
+                s->regs[R_EAX] = (uint32_t)p[0] | (rnd() << 32);
+                s->regs[R_EDX] = (p[0] >> 32) | (rnd() << 32);
+            }
+        }
+        break;
+    }
+    }
+
+    /* Control transfers go to the end of the code: the way back. */
+    end = (uintptr_t)H.code + e->n;
+    switch (kind) {
+    case ST_CALL_R:
+    case ST_JMP_R:
+        s->regs[r] = end;
+        break;
+    case ST_CALL_M: {
+        int8_t disp = (int8_t)e->b[e->n - 1];
+        memcpy((void *)(uintptr_t)(s->regs[MEM_BASE] + disp), &end, 8);
+        break;
+    }
+    case ST_RET:
+    case ST_RET_I:
+        *stack_slot(s, 0) = end;
+        break;
+    }
+}
+
+static void test_stack(void **state)
+{
+    for (int kind = 0; kind < ST_COUNT; kind++) {
+        for (int it = 0; it < ITERATIONS; it++) {
+            DiffCase c = { .name = stack_names[kind], .flags = FL_ALL, .mem = true };
+            HostState s;
+            rnd_state(&s);
+            rnd_data();
+            build_stack_case(kind, &c, &s);
+            check(&c, &s);
+        }
+    }
+    end_test();
+}
+
 /* ---- string instructions -------------------------------------------- */
 static void test_strings(void **state)
 {
@@ -1032,6 +1242,7 @@ int main(void)
         cmocka_unit_test(test_loops),
         cmocka_unit_test(test_misc),
         cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_stack),
         cmocka_unit_test(test_addressing),
         cmocka_unit_test(test_random_code),
     };

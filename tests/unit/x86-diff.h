@@ -24,8 +24,15 @@ typedef struct HostState {
 } HostState;
 
 /* ---- native side ---------------------------------------------------- */
+/*
+ * native_run loads the state (RSP too: the code runs on a private stack
+ * inside the test buffer), jumps to native_code, which ends with an
+ * absolute jump back to native_return, and stores the state again.
+ */
 void *native_code;
+uint64_t native_host_rsp, native_guest_rsp;
 void native_run(HostState *s);
+void native_return(void);
 __asm__(
     ".text\n"
     ".globl native_run\n"
@@ -33,13 +40,19 @@ __asm__(
     "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
     "  push %rdi\n"
     "  pushq 128(%rdi)\n popfq\n"
+    "  mov %rsp, native_host_rsp(%rip)\n"
     "  mov 0(%rdi), %rax\n mov 8(%rdi), %rcx\n mov 16(%rdi), %rdx\n"
     "  mov 24(%rdi), %rbx\n mov 40(%rdi), %rbp\n mov 48(%rdi), %rsi\n"
     "  mov 64(%rdi), %r8\n mov 72(%rdi), %r9\n mov 80(%rdi), %r10\n"
     "  mov 88(%rdi), %r11\n mov 96(%rdi), %r12\n mov 104(%rdi), %r13\n"
     "  mov 112(%rdi), %r14\n mov 120(%rdi), %r15\n"
+    "  mov 32(%rdi), %rsp\n"
     "  mov 56(%rdi), %rdi\n"
-    "  call *native_code(%rip)\n"
+    "  jmp *native_code(%rip)\n"
+    ".globl native_return\n"
+    "native_return:\n"
+    "  mov %rsp, native_guest_rsp(%rip)\n"
+    "  mov native_host_rsp(%rip), %rsp\n"
     "  pushfq\n"
     "  xchg %rdi, 8(%rsp)\n"
     "  mov %rax, 0(%rdi)\n mov %rcx, 8(%rdi)\n mov %rdx, 16(%rdi)\n"
@@ -47,6 +60,7 @@ __asm__(
     "  mov %r8, 64(%rdi)\n mov %r9, 72(%rdi)\n mov %r10, 80(%rdi)\n"
     "  mov %r11, 88(%rdi)\n mov %r12, 96(%rdi)\n mov %r13, 104(%rdi)\n"
     "  mov %r14, 112(%rdi)\n mov %r15, 120(%rdi)\n"
+    "  mov native_guest_rsp(%rip), %rax\n mov %rax, 32(%rdi)\n"
     "  pop %rax\n mov %rax, 128(%rdi)\n"
     "  pop %rax\n mov %rax, 56(%rdi)\n"
     "  cld\n"
@@ -65,9 +79,14 @@ static void native_fault_handler(int sig)
 /* Run code natively; returns 0, or the signal it raised (SIGFPE: #DE). */
 static int run_native(HostState *s)
 {
-    struct sigaction sa = { .sa_handler = native_fault_handler }, old_fpe;
+    /* The guest RSP may point anywhere: take the signal on our own stack. */
+    static uint8_t altstack[64 * 1024];
+    stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+    struct sigaction sa = { .sa_handler = native_fault_handler,
+                            .sa_flags = SA_ONSTACK }, old_fpe;
     int ret = 0;
 
+    sigaltstack(&ss, NULL);
     sigemptyset(&sa.sa_mask);
     sigaction(SIGFPE, &sa, &old_fpe);
     native_fault_sig = 0;
