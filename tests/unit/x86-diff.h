@@ -67,6 +67,30 @@ __asm__(
     "  pop %r15\n pop %r14\n pop %r13\n pop %r12\n pop %rbp\n pop %rbx\n"
     "  ret\n");
 
+/*
+ * 32-bit (compatibility mode) variant: DS/ES get the flat user data
+ * selector (a null DS faults outside 64-bit mode), then a far jump to
+ * native_far32 = {code, 0x23}.  The code ends with a far jump to a 64-bit
+ * stub that jumps to native_return; DS/ES go back to null afterwards.
+ * Linux's selectors: 0x23 is the 32-bit user code segment, 0x2b user data.
+ */
+struct { uint32_t offset; uint16_t selector; } __attribute__((packed)) native_far32;
+void native_run32(HostState *s);
+__asm__(
+    ".text\n"
+    ".globl native_run32\n"
+    "native_run32:\n"
+    "  push %rbx\n push %rbp\n push %r12\n push %r13\n push %r14\n push %r15\n"
+    "  push %rdi\n"
+    "  mov $0x2b, %eax\n mov %eax, %ds\n mov %eax, %es\n"
+    "  pushq 128(%rdi)\n popfq\n"
+    "  mov %rsp, native_host_rsp(%rip)\n"
+    "  mov 0(%rdi), %rax\n mov 8(%rdi), %rcx\n mov 16(%rdi), %rdx\n"
+    "  mov 24(%rdi), %rbx\n mov 40(%rdi), %rbp\n mov 48(%rdi), %rsi\n"
+    "  mov 32(%rdi), %rsp\n"
+    "  mov 56(%rdi), %rdi\n"
+    "  ljmpl *native_far32(%rip)\n");
+
 static sigjmp_buf native_fault_jmp;
 static volatile int native_fault_sig;
 
@@ -76,24 +100,35 @@ static void native_fault_handler(int sig)
     siglongjmp(native_fault_jmp, 1);
 }
 
-/* Run code natively; returns 0, or the signal it raised (SIGFPE: #DE). */
-static int run_native(HostState *s)
+/* Run code natively; returns 0, or the signal it raised (SIGFPE: #DE;
+ * SIGSEGV only in 32-bit mode, where the kernel may lack IA-32 support). */
+static int run_native(HostState *s, bool mode32)
 {
     /* The guest RSP may point anywhere: take the signal on our own stack. */
     static uint8_t altstack[64 * 1024];
     stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
     struct sigaction sa = { .sa_handler = native_fault_handler,
-                            .sa_flags = SA_ONSTACK }, old_fpe;
+                            .sa_flags = SA_ONSTACK }, old_fpe, old_segv;
     int ret = 0;
 
     sigaltstack(&ss, NULL);
     sigemptyset(&sa.sa_mask);
     sigaction(SIGFPE, &sa, &old_fpe);
+    if (mode32) {
+        sigaction(SIGSEGV, &sa, &old_segv);
+    }
     native_fault_sig = 0;
     if (sigsetjmp(native_fault_jmp, 1)) {
         ret = native_fault_sig;
+    } else if (mode32) {
+        native_run32(s);
     } else {
         native_run(s);
+    }
+    if (mode32) {
+        /* back to the null selectors a 64-bit Linux process runs with */
+        __asm__ volatile("mov %0, %%ds\n mov %0, %%es" : : "r"(0));
+        sigaction(SIGSEGV, &old_segv, NULL);
     }
     sigaction(SIGFPE, &old_fpe, NULL);
     return ret;
