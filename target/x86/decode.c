@@ -257,11 +257,13 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
         d->sflag = MO_64;
         d->seg_ss = R_SEG_FLAT;
         d->seg_es = R_SEG_FLAT;
+        d->lmask = ~0ULL;
     } else {
         d->aflag = (code32 ^ !!(prefix & PREFIX_ADR)) ? MO_32 : MO_16;
         d->sflag = (hflags & HF_SS32_MASK) ? MO_32 : MO_16;
         d->seg_ss = R_SS;
         d->seg_es = R_ES;
+        d->lmask = 0xffffffffULL;
     }
     d->seg = seg_override >= 0 ? seg_override : R_DS;
     if (code64 && d->seg != R_FS && d->seg != R_GS) {

@@ -181,12 +181,20 @@ ALWAYS_INLINE void set_flags(CPUX86State *env, uint32_t f)
 /* Evaluate condition code cc (the low nibble of Jcc/SETcc/CMOVcc). */
 bool x86_check_cc(CPUX86State *env, int cc);
 
+/* Linear address of seg:off for accesses the decoder gave no address
+ * function (stack, strings, XLAT); wraps at 4 GiB outside 64-bit mode. */
+ALWAYS_INLINE uint64_t linear(CPUX86State *env, const DecodedInsn *d, int seg,
+                              uint64_t off)
+{
+    return (env->segs[seg].base + off) & d->lmask;
+}
+
 /* Stack, sized by the decoder's sflag and seg_ss. */
 ALWAYS_INLINE uint64_t sp_mask(int sflag) { return ot_mask(sflag); }
 ALWAYS_INLINE void push(CPUX86State *env, const DecodedInsn *d, int ot, uint64_t v)
 {
     uint64_t sp = (env->regs[R_ESP] - (1 << ot)) & sp_mask(d->sflag);
-    st(env, env->segs[d->seg_ss].base + sp, v, ot);
+    st(env, linear(env, d, d->seg_ss, sp), v, ot);
     set_reg(env, d->sflag, R_ESP, sp);
 }
 /* Pop in two steps so a fault after reading leaves RSP untouched. */
@@ -194,7 +202,7 @@ ALWAYS_INLINE uint64_t pop_peek(CPUX86State *env, const DecodedInsn *d, int ot,
                                 unsigned offset)
 {
     uint64_t sp = (env->regs[R_ESP] + offset) & sp_mask(d->sflag);
-    return ld(env, env->segs[d->seg_ss].base + sp, ot);
+    return ld(env, linear(env, d, d->seg_ss, sp), ot);
 }
 ALWAYS_INLINE void sp_add(CPUX86State *env, const DecodedInsn *d, uint64_t n)
 {

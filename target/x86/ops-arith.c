@@ -456,10 +456,7 @@ ALWAYS_INLINE void do_bt(CPUX86State *env, const DecodedInsn *d, int ot,
          * operand-size units. */
         addr = d->addr(env, d);
         if (!imm) {
-            addr += (uint64_t)((off >> (3 + ot)) << ot);
-            if (d->aflag != MO_64) {
-                addr &= 0xffffffffULL;   /* legacy linear wrap; see decode */
-            }
+            addr = (addr + (uint64_t)((off >> (3 + ot)) << ot)) & d->lmask;
         }
         a = ld(env, addr, ot);
     } else {

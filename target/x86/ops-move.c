@@ -190,7 +190,7 @@ GEN_FAMILY_REG(cwd, cwd_z)
 static void xlat(CPUX86State *env, const DecodedInsn *d)
 {
     uint64_t off = (env->regs[R_EBX] + (uint8_t)env->regs[R_EAX]) & ot_mask(d->aflag);
-    set_reg(env, MO_8, 0, ld(env, env->segs[d->seg].base + off, MO_8));
+    set_reg(env, MO_8, 0, ld(env, linear(env, d, d->seg, off), MO_8));
     next_insn(env, d);
 }
 GEN_FAMILY_ONE(xlat, xlat)
@@ -341,7 +341,7 @@ ALWAYS_INLINE void pusha_z(CPUX86State *env, const DecodedInsn *d, int ot, bool 
     for (int i = 0; i < 8; i++) {
         uint64_t v = i == R_ESP ? sp : env->regs[i];
         uint64_t a = (sp - (i + 1) * n) & sp_mask(d->sflag);
-        st(env, env->segs[d->seg_ss].base + a, v, ot);
+        st(env, linear(env, d, d->seg_ss, a), v, ot);
     }
     sp_add(env, d, -8 * n);
     next_insn(env, d);
@@ -368,24 +368,24 @@ ALWAYS_INLINE void enter_z(CPUX86State *env, const DecodedInsn *d, int ot, bool 
 {
     unsigned level = d->imm2 & 31;
     int n = 1 << ot;
-    uint64_t ssb = env->segs[d->seg_ss].base, m = sp_mask(d->sflag);
+    uint64_t m = sp_mask(d->sflag);
     uint64_t bp = env->regs[R_EBP], sp = env->regs[R_ESP];
     uint64_t frame;
 
     /* Compute everything on a private copy of SP; commit at the end. */
     sp = (sp - n) & m;
-    st(env, ssb + sp, bp, ot);
+    st(env, linear(env, d, d->seg_ss, sp), bp, ot);
     frame = sp;
     for (unsigned i = 1; i < level; i++) {
         uint64_t v;
         bp = (bp - n) & sp_mask(d->sflag);
-        v = ld(env, ssb + bp, ot);
+        v = ld(env, linear(env, d, d->seg_ss, bp), ot);
         sp = (sp - n) & m;
-        st(env, ssb + sp, v, ot);
+        st(env, linear(env, d, d->seg_ss, sp), v, ot);
     }
     if (level) {
         sp = (sp - n) & m;
-        st(env, ssb + sp, frame, ot);
+        st(env, linear(env, d, d->seg_ss, sp), frame, ot);
     }
     sp = (sp - d->imm) & m;
     set_reg(env, ot, R_EBP, frame);
@@ -395,7 +395,7 @@ ALWAYS_INLINE void enter_z(CPUX86State *env, const DecodedInsn *d, int ot, bool 
 ALWAYS_INLINE void leave_z(CPUX86State *env, const DecodedInsn *d, int ot, bool mem)
 {
     uint64_t bp = env->regs[R_EBP] & sp_mask(d->sflag);
-    uint64_t v = ld(env, env->segs[d->seg_ss].base + bp, ot);
+    uint64_t v = ld(env, linear(env, d, d->seg_ss, bp), ot);
     set_reg(env, d->sflag, R_ESP, bp + (1 << ot));
     set_reg(env, ot, R_EBP, v);
     next_insn(env, d);
@@ -536,11 +536,11 @@ enum { STR_MOVS, STR_STOS, STR_LODS, STR_CMPS, STR_SCAS };
 
 ALWAYS_INLINE uint64_t str_src(CPUX86State *env, const DecodedInsn *d)
 {
-    return env->segs[d->seg].base + get_reg(env, d->aflag, R_ESI);
+    return linear(env, d, d->seg, get_reg(env, d->aflag, R_ESI));
 }
 ALWAYS_INLINE uint64_t str_dst(CPUX86State *env, const DecodedInsn *d)
 {
-    return env->segs[d->seg_es].base + get_reg(env, d->aflag, R_EDI);
+    return linear(env, d, d->seg_es, get_reg(env, d->aflag, R_EDI));
 }
 ALWAYS_INLINE void str_step(CPUX86State *env, const DecodedInsn *d, int r, int ot)
 {

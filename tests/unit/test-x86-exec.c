@@ -387,6 +387,35 @@ static void test_push_pop_32bit(void **state)
     assert_int_equal(M.ram[0x9000 - 0x20 + 0x1c], 0x80);   /* pusha stored EAX */
 }
 
+/* Outside 64-bit mode linear addresses wrap at 4 GiB: a segment based
+ * near the top of the address space reaches low memory. */
+static void test_linear_wrap_32bit(void **state)
+{
+    CPUX86State *env = &M.env;
+    static const uint8_t code[] = {
+        0x50,                   /* push eax: SS base + 0x1ffc wraps to 0xffc */
+        0x8b, 0x0d, 0, 0x20, 0, 0,   /* mov ecx, [0x2000]: DS wraps to 0x1000 */
+        0xac,                   /* lodsb: DS:ESI wraps too */
+    };
+    memset(M.ram, 0, 0x3000);
+    M.ram[0x1000] = 0x5a;
+    M.ram[0x1010] = 0xa5;
+    memcpy(M.ram + 0x4000, code, sizeof(code));
+    x86_cpu_reset(env);
+    x86_cpu_set_protected_mode_flat(env);
+    env->segs[R_SS].base = 0xfffff000;
+    env->segs[R_DS].base = 0xfffff000;
+    env->regs[R_ESP] = 0x2000;
+    env->regs[R_EAX] = 0x11223344;
+    env->regs[R_ESI] = 0x2010;
+    env->rip = 0x4000;
+    env->icount_budget = 3;
+    assert_int_equal(cpu_exec(env), EXCP_INTERRUPT);
+    assert_int_equal(M.ram[0xffc], 0x44);
+    assert_int_equal(env->regs[R_ECX], 0x5a);
+    assert_int_equal(env->regs[R_EAX] & 0xff, 0xa5);
+}
+
 /* ---- exceptions are precise ---------------------------------------- */
 static void test_precise_faults(void **state)
 {
@@ -478,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_bcd),
         cmocka_unit_test(test_stack_and_calls),
         cmocka_unit_test(test_push_pop_32bit),
+        cmocka_unit_test(test_linear_wrap_32bit),
         cmocka_unit_test(test_precise_faults),
         cmocka_unit_test(test_reset_state),
     };

@@ -39,6 +39,7 @@ struct DecodedInsn {
     uint64_t imm;          /* immediate, sign- or zero-extended as the form wants;
                             * rel branches: the displacement */
     uint64_t imm2;         /* second immediate (ENTER's nesting level) */
+    uint64_t lmask;        /* linear address mask: 4 GiB wrap outside 64-bit mode */
     int64_t disp;          /* ModRM displacement, or the moffs of A0-A3 */
     uint8_t len;           /* instruction length in bytes */
     uint8_t ot;            /* operand size, MO_8 .. MO_64 */
