@@ -1230,6 +1230,137 @@ static void test_strings(void **state)
     end_test();
 }
 
+/* ---- prefix combinations --------------------------------------------- */
+/*
+ * Random legacy prefixes (66, 67, ignored segment overrides, F2/F3 where
+ * they mean nothing) and REX bytes, including a REX that a later legacy
+ * prefix cancels, in front of ModRM instructions.  The host decides what
+ * they mean; the decoder must agree on length, operand size and
+ * registers.
+ */
+typedef struct SoupOp {
+    int map;
+    uint8_t opc;
+    int digit;        /* /digit, or -1 */
+    int imm;          /* 0 none, 1 imm8, 2 operand-sized (max 32 bits) */
+    int kind;         /* 0 plain, 1 shift by imm, 2 shift by 1, 3 shift by CL, 4 mul */
+    uint32_t flags;
+    bool no_reg;
+    bool byte;        /* byte operand size */
+} SoupOp;
+
+static const SoupOp soup_ops[] = {
+    { 0, 0x00, -1, 0, 0, CC_ALL, .byte = true }, { 0, 0x01, -1, 0, 0, CC_ALL },
+    { 0, 0x03, -1, 0, 0, CC_ALL }, { 0, 0x11, -1, 0, 0, CC_ALL },
+    { 0, 0x19, -1, 0, 0, CC_ALL }, { 0, 0x21, -1, 0, 0, CC_ALL & ~CC_A },
+    { 0, 0x2b, -1, 0, 0, CC_ALL }, { 0, 0x31, -1, 0, 0, CC_ALL & ~CC_A },
+    { 0, 0x39, -1, 0, 0, CC_ALL }, { 0, 0x80, 0, 1, 0, CC_ALL, .byte = true },
+    { 0, 0x81, 5, 2, 0, CC_ALL }, { 0, 0x83, 7, 1, 0, CC_ALL },
+    { 0, 0x85, -1, 0, 0, CC_ALL & ~CC_A }, { 0, 0x87, -1, 0, 0, CC_ALL },
+    { 0, 0x88, -1, 0, 0, CC_ALL, .byte = true }, { 0, 0x8b, -1, 0, 0, CC_ALL },
+    { 0, 0x8d, -1, 0, 0, CC_ALL, true }, { 0, 0xc7, 0, 2, 0, CC_ALL },
+    { 0, 0xc1, 4, 1, 1, 0 }, { 0, 0xc1, 7, 1, 1, 0 }, { 0, 0xd1, 0, 0, 2, 0 },
+    { 0, 0xd3, 3, 0, 3, 0 }, { 0, 0xd3, 5, 0, 3, 0 },
+    { 0, 0xf7, 0, 2, 0, CC_ALL & ~CC_A }, { 0, 0xf7, 3, 0, 0, CC_ALL },
+    { 0, 0xf7, 5, 0, 4, CC_C | CC_O }, { 0, 0xf7, 6, 0, 0, 0 },
+    { 0, 0xff, 0, 0, 0, CC_ALL }, { 0, 0xfe, 1, 0, 0, CC_ALL, .byte = true },
+    { 1, 0xaf, -1, 0, 4, CC_C | CC_O }, { 1, 0xb6, -1, 0, 0, CC_ALL },
+    { 1, 0xbf, -1, 0, 0, CC_ALL }, { 1, 0x44, -1, 0, 0, CC_ALL },
+    { 1, 0x9f, 0, 0, 0, CC_ALL, .byte = true }, { 1, 0xc1, -1, 0, 0, CC_ALL },
+    { 1, 0xb1, -1, 0, 0, CC_ALL }, { 1, 0xa4, -1, 1, 5, 0 },
+};
+
+static void test_prefixes(void **state)
+{
+    static const uint8_t legacy[] = { 0x66, 0x67, 0x2e, 0x3e, 0x26, 0x36, 0xf2, 0xf3 };
+
+    for (int it = 0; it < ITERATIONS * 20; it++) {
+        const SoupOp *op = &soup_ops[rnd() % ARRAY_SIZE(soup_ops)];
+        DiffCase c = { .name = "prefixes", .flags = op->flags, .mem = true };
+        HostState s;
+        bool o16 = false, rex_w = false, byte_op;
+        int rex = 0, npfx = rnd() % 5, ot;
+        bool mem = op->no_reg || (rnd() & 1);
+        unsigned count = 0;
+
+        rnd_state(&s);
+        rnd_data();
+        for (int i = 0; i < npfx; i++) {
+            uint8_t p = legacy[rnd() % ARRAY_SIZE(legacy)];
+            if ((p == 0xf2 || p == 0xf3) && op->map == 1) {
+                p = 0x3e;   /* F2/F3 turn 0F opcodes into other instructions */
+            }
+            if (rnd() % 4 == 0) {
+                put(&c.enc, 0x40 | (rnd() & 15));   /* a REX that p cancels */
+            }
+            put(&c.enc, p);
+            o16 |= p == 0x66;
+        }
+        if (rnd() & 1) {
+            rex = 0x40 | (rnd() & 15);
+            put(&c.enc, rex);
+            rex_w = rex & 8;
+        }
+        byte_op = op->byte;
+        ot = byte_op ? MO_8 : rex_w ? MO_64 : o16 ? MO_16 : MO_32;
+        if (op->map) {
+            put(&c.enc, 0x0f);
+        }
+        put(&c.enc, op->opc);
+        {
+            int reg = op->digit >= 0 ? op->digit : (int)(rnd() & 7);
+            int rm = mem ? MEM_BASE : (int)(rnd() & 7);
+            if (!mem && (rm == R_ESP) && !(rex & 1)) {
+                rm = R_EDX;   /* keep RSP (or SPL) out of register forms */
+            }
+            if (op->digit < 0 && reg == R_ESP && (!byte_op || rex) && !(rex & 4)) {
+                reg = R_ESI;
+            }
+            if (op->kind == 3 && rm == R_ECX && !(rex & 1)) {
+                rm = R_EDX;
+            }
+            if (op->kind == 5 && reg == R_ECX && !(rex & 4)) {
+                reg = R_EDX;
+            }
+            if (mem) {
+                int8_t disp = rnd_mem(&s);
+                /* REX.B turns the base into R11 */
+                s.regs[R_R11] = s.regs[MEM_BASE];
+                put(&c.enc, 0x40 | (reg << 3) | MEM_BASE);
+                put(&c.enc, disp);
+            } else {
+                put(&c.enc, 0xc0 | (reg << 3) | rm);
+            }
+        }
+        if (op->imm == 1) {
+            count = rnd() & 0xff;
+            put(&c.enc, count);
+        } else if (op->imm == 2) {
+            put_imm(&c.enc, rnd_value(), imm_bytes(ot));
+        }
+        switch (op->kind) {
+        case 1: c.flags = shift_flags(op->digit, ot, count); break;
+        case 2: c.flags = shift_flags(op->digit, ot, 1); break;
+        case 3:
+            count = rnd() % 70;
+            s.regs[R_ECX] = count;
+            c.flags = shift_flags(op->digit, ot, count);
+            break;
+        case 5:   /* SHLD imm: keep 16-bit counts defined */
+            if (ot == MO_16) {
+                count %= 17;
+                c.enc.b[c.enc.n - 1] = count;
+            }
+            count &= ot == MO_64 ? 63 : 31;
+            c.flags = count == 0 ? CC_ALL : count == 1 ? CC_ALL & ~CC_A
+                                                      : CC_ALL & ~(CC_A | CC_O);
+            break;
+        }
+        check(&c, &s);
+    }
+    end_test();
+}
+
 /* ---- addressing modes: SIB, scales, RIP-relative, addr32 ------------ */
 static void test_addressing(void **state)
 {
@@ -1408,6 +1539,7 @@ int main(void)
         cmocka_unit_test(test_strings),
         cmocka_unit_test(test_stack),
         cmocka_unit_test(test_addressing),
+        cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_random_code),
     };
     const struct CMUnitTest tests32[] = {
