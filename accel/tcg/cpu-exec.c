@@ -19,7 +19,8 @@ void cpu_tb_exec(CPUX86State *env, const TranslationBlock *tb)
 
 int cpu_exec(CPUX86State *env)
 {
-    TranslationBlock *tb = xnew(TranslationBlock);
+    /* One TB, retranslated each time, until the TB cache exists. */
+    TranslationBlock tb_storage, *tb = &tb_storage;
     int ret;
 
     env->exception_index = EXCP_NONE;
@@ -35,6 +36,5 @@ int cpu_exec(CPUX86State *env)
     }
     ret = EXCP_INTERRUPT;
 out:
-    free(tb);
     return ret;
 }

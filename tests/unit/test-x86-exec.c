@@ -221,6 +221,74 @@ static void test_decode_operands(void **state)
     assert_int_equal(d.ot, MO_16);
 }
 
+/* Any byte string decodes to something runnable of at most 15 bytes, and
+ * never reads past what it was given. */
+static void test_decode_random_bytes(void **state)
+{
+    uint64_t x = 12345;
+    uint32_t modes[3] = { mode_hflags(MODE_64), mode_hflags(MODE_32),
+                          mode_hflags(MODE_16) };
+
+    for (int it = 0; it < 200000; it++) {
+        uint8_t b[16];
+        DecodedInsn d;
+        int avail, len;
+
+        for (int i = 0; i < 16; i++) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            b[i] = x >> 56;
+        }
+        /* prefix-heavy strings half the time */
+        if (it & 1) {
+            static const uint8_t pfx[] = { 0x66, 0x67, 0xf2, 0xf3, 0xf0, 0x2e, 0x64, 0x48, 0x41 };
+            for (int i = 0; i < (int)(x % 8); i++) {
+                b[i] = pfx[(x >> (8 + 4 * i)) % ARRAY_SIZE(pfx)];
+            }
+        }
+        avail = 1 + (x >> 20) % 16;
+        len = x86_decode(modes[it % 3], b, avail, &d);
+        assert_true(len >= 0 && len <= X86_MAX_INSN_LEN && len <= avail);
+        if (len) {
+            assert_non_null(d.handler);
+            assert_int_equal(d.len, len);
+        }
+    }
+}
+
+/* A TB ends at a control transfer and holds what was decoded. */
+static void test_tb_shape(void **state)
+{
+    CPUX86State *env = &M.env;
+    TranslationBlock *tb = xnew(TranslationBlock);
+    static const uint8_t code[] = {
+        0x48, 0x01, 0xd8,       /* add rax, rbx */
+        0x90,                   /* nop */
+        0x75, 0xfa,             /* jnz back */
+        0x90,                   /* not in this TB */
+    };
+    memcpy(M.ram + 0x6000, code, sizeof(code));
+    x86_cpu_reset(env);
+    x86_cpu_set_long_mode_flat(env, 0);
+    env->rip = 0x6000;
+    if (sigsetjmp(env->jmp_env, 0) == 0) {
+        tb_gen_code(env, tb, TB_MAX_INSNS);
+    }
+    assert_int_equal(tb->icount, 3);
+    assert_int_equal(tb->size, 6);
+    assert_true(tb->pc == 0x6000);
+    assert_int_equal(tb->flags, env->hflags);
+    assert_true(tb->insns[2].flags & INSN_END_TB);
+
+    /* a page boundary ends it too: 0x6ffe nop nop | 0x7000 nop */
+    memset(M.ram + 0x6ffe, 0x90, 4);
+    env->rip = 0x6ffe;
+    if (sigsetjmp(env->jmp_env, 0) == 0) {
+        tb_gen_code(env, tb, TB_MAX_INSNS);
+    }
+    assert_int_equal(tb->icount, 2);
+    free(tb);
+}
+
 /* ---- execution in modes the host can't run here ------------------- */
 static void test_real_mode(void **state)
 {
@@ -502,6 +570,8 @@ int main(void)
         cmocka_unit_test(test_decode_lengths),
         cmocka_unit_test(test_decode_too_long),
         cmocka_unit_test(test_decode_operands),
+        cmocka_unit_test(test_decode_random_bytes),
+        cmocka_unit_test(test_tb_shape),
         cmocka_unit_test(test_real_mode),
         cmocka_unit_test(test_ip_wraps_in_16bit_code),
         cmocka_unit_test(test_bcd),
