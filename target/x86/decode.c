@@ -127,7 +127,7 @@ static uint8_t byte_reg(int r, bool rex)
 
 /* Decode ModRM (and SIB/disp) for a memory operand. */
 static void decode_modrm_mem(Reader *r, DecodedInsn *d, int modrm, int rex,
-                             bool code64, int default_seg_override)
+                             bool code64, int seg_override)
 {
     int mod = modrm >> 6, rm = modrm & 7;
     int seg = R_DS;
@@ -186,8 +186,8 @@ static void decode_modrm_mem(Reader *r, DecodedInsn *d, int modrm, int rex,
                     : mod == 2 ? (int32_t)get_bytes(r, 4) : 0;
         }
     }
-    if (default_seg_override >= 0) {
-        seg = default_seg_override;
+    if (seg_override >= 0) {
+        seg = seg_override;
     }
     if (code64 && seg != R_FS && seg != R_GS) {
         seg = R_SEG_FLAT;
@@ -358,7 +358,6 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
         handler = NULL;
     } else if (map == 0 && b == 0x90 && !(rex & 1)) {
         /* NOP, not XCHG EAX,EAX (which would zero-extend in 64-bit mode) */
-        extern const X86Family x86_fam_nop;
         handler = x86_fam_nop.h[0][0];
     } else if (flags & F_STRING) {
         /* string forms: the second index is "has a REP prefix" */
