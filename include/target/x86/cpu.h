@@ -1,0 +1,299 @@
+/*
+ * x86-64 CPU state for the software CPU (and, later, for KVM register
+ * synchronisation): every piece of architectural state a PC needs.
+ *
+ * Condition codes are lazy, as in QEMU: an arithmetic instruction records
+ * what it did (cc_op) and its operands/result (cc_dst, cc_src, cc_src2);
+ * the six arithmetic flags are computed only when something reads them
+ * (Jcc, PUSHF, ADC, ...).  env->eflags holds every other flag (DF, IF, TF,
+ * IOPL, ...); its arithmetic bits are meaningless while cc_op != CC_OP_EFLAGS.
+ */
+#ifndef TARGET_X86_CPU_H
+#define TARGET_X86_CPU_H
+
+#include "util/osdep.h"
+#include <setjmp.h>
+
+/* General purpose registers, in encoding order. */
+enum {
+    R_EAX, R_ECX, R_EDX, R_EBX, R_ESP, R_EBP, R_ESI, R_EDI,
+    R_R8, R_R9, R_R10, R_R11, R_R12, R_R13, R_R14, R_R15,
+    CPU_NB_REGS = 16,
+};
+
+/* Segment registers, in encoding order. */
+enum {
+    R_ES, R_CS, R_SS, R_DS, R_FS, R_GS,
+    R_SEG_COUNT = 6,
+    /*
+     * A segment whose base is always 0.  In 64-bit mode the decoder points
+     * ES/CS/SS/DS accesses here, so address generation adds a base without
+     * asking which mode it is in.
+     */
+    R_SEG_FLAT = 6,
+};
+
+/* EFLAGS bits. */
+#define CC_C     0x0001
+#define CC_P     0x0004
+#define CC_A     0x0010
+#define CC_Z     0x0040
+#define CC_S     0x0080
+#define CC_O     0x0800
+#define CC_ALL   (CC_C | CC_P | CC_A | CC_Z | CC_S | CC_O)
+#define TF_MASK  0x00000100
+#define IF_MASK  0x00000200
+#define DF_MASK  0x00000400
+#define IOPL_MASK 0x00003000
+#define NT_MASK  0x00004000
+#define RF_MASK  0x00010000
+#define VM_MASK  0x00020000
+#define AC_MASK  0x00040000
+#define VIF_MASK 0x00080000
+#define VIP_MASK 0x00100000
+#define ID_MASK  0x00200000
+#define EFLAGS_FIXED 0x00000002 /* bit 1 reads as 1 */
+
+/* Control register bits the core consults. */
+#define CR0_PE_MASK (1u << 0)
+#define CR0_MP_MASK (1u << 1)
+#define CR0_EM_MASK (1u << 2)
+#define CR0_TS_MASK (1u << 3)
+#define CR0_ET_MASK (1u << 4)
+#define CR0_NE_MASK (1u << 5)
+#define CR0_WP_MASK (1u << 16)
+#define CR0_AM_MASK (1u << 18)
+#define CR0_NW_MASK (1u << 29)
+#define CR0_CD_MASK (1u << 30)
+#define CR0_PG_MASK (1u << 31)
+#define CR4_PAE_MASK (1u << 5)
+#define CR4_OSFXSR_MASK (1u << 9)
+#define MSR_EFER_SCE (1u << 0)
+#define MSR_EFER_LME (1u << 8)
+#define MSR_EFER_LMA (1u << 10)
+#define MSR_EFER_NXE (1u << 11)
+
+/* Exception vectors. */
+enum {
+    EXCP00_DIVZ = 0, EXCP01_DB, EXCP02_NMI, EXCP03_INT3, EXCP04_INTO,
+    EXCP05_BOUND, EXCP06_ILLOP, EXCP07_PREX, EXCP08_DBLE, EXCP09_XERR,
+    EXCP0A_TSS, EXCP0B_NOSEG, EXCP0C_STACK, EXCP0D_GPF, EXCP0E_PAGE,
+    EXCP10_COPR = 16, EXCP11_ALGN, EXCP12_MCHK, EXCP13_XMM,
+};
+/* exception_index values above the vectors: reasons to leave cpu_exec. */
+#define EXCP_NONE      -1
+#define EXCP_INTERRUPT 0x10000 /* exit request / budget exhausted */
+#define EXCP_HLT       0x10001
+
+/*
+ * Lazy condition code operations.  The B/W/L/Q variants of each are
+ * consecutive, so "CC_OP_ADDB + ot" selects by operand size (ot = 0..3 for
+ * 8/16/32/64 bits).
+ */
+#define CC_OP_SIZED(X) X##B, X##W, X##L, X##Q
+typedef enum CCOp {
+    CC_OP_EFLAGS,   /* cc_src holds the flags themselves */
+    CC_OP_SIZED(CC_OP_MUL),   /* cc_dst = low result, cc_src != 0 => C = O = 1 */
+    CC_OP_SIZED(CC_OP_ADD),   /* cc_dst = result, cc_src = src2 */
+    CC_OP_SIZED(CC_OP_ADC),   /* cc_dst = result, cc_src = src2, cc_src2 = carry in */
+    CC_OP_SIZED(CC_OP_SUB),   /* cc_dst = result, cc_src = src2 */
+    CC_OP_SIZED(CC_OP_SBB),   /* cc_dst = result, cc_src = src2, cc_src2 = borrow in */
+    CC_OP_SIZED(CC_OP_LOGIC), /* cc_dst = result */
+    CC_OP_SIZED(CC_OP_INC),   /* cc_dst = result, cc_src = carry flag kept */
+    CC_OP_SIZED(CC_OP_DEC),   /* cc_dst = result, cc_src = carry flag kept */
+    CC_OP_SIZED(CC_OP_SHL),   /* cc_dst = result, cc_src = src << (count - 1) */
+    CC_OP_SIZED(CC_OP_SAR),   /* cc_dst = result, cc_src = src >> (count - 1) */
+    CC_OP_NB,
+} CCOp;
+
+/* Operand sizes, as log2 of the byte count. */
+enum { MO_8, MO_16, MO_32, MO_64 };
+
+/* Descriptor-cache flag bits (the high dword of a descriptor, as QEMU keeps them). */
+#define DESC_G_MASK   (1u << 23)
+#define DESC_B_MASK   (1u << 22) /* D/B: 32-bit code, big stack */
+#define DESC_L_MASK   (1u << 21) /* 64-bit code segment */
+#define DESC_P_MASK   (1u << 15)
+#define DESC_DPL_SHIFT 13
+#define DESC_S_MASK   (1u << 12)
+#define DESC_TYPE_SHIFT 8
+#define DESC_CS_MASK  (1u << 11)
+#define DESC_W_MASK   (1u << 9)  /* data: writable */
+#define DESC_R_MASK   (1u << 9)  /* code: readable */
+#define DESC_A_MASK   (1u << 8)
+
+typedef struct SegmentCache {
+    uint32_t selector;
+    uint64_t base;
+    uint32_t limit;
+    uint32_t flags;
+} SegmentCache;
+
+/*
+ * hflags: the mode bits translation depends on.  They are part of a TB's
+ * key, so anything that changes them (mode switch, CS load, ...) must end
+ * the TB.
+ */
+#define HF_CPL_MASK     0x0003  /* current privilege level */
+#define HF_CS32_SHIFT   2       /* CS.D: 32-bit default operand/address size */
+#define HF_CS32_MASK    (1u << HF_CS32_SHIFT)
+#define HF_SS32_SHIFT   3       /* SS.B: 32-bit stack pointer */
+#define HF_SS32_MASK    (1u << HF_SS32_SHIFT)
+#define HF_CS64_SHIFT   4       /* CS.L in long mode: 64-bit code */
+#define HF_CS64_MASK    (1u << HF_CS64_SHIFT)
+#define HF_LMA_SHIFT    5       /* long mode active */
+#define HF_LMA_MASK     (1u << HF_LMA_SHIFT)
+#define HF_PE_SHIFT     6
+#define HF_PE_MASK      (1u << HF_PE_SHIFT)
+#define HF_VM_SHIFT     7       /* virtual-8086 mode */
+#define HF_VM_MASK      (1u << HF_VM_SHIFT)
+#define HF_ADDSEG_SHIFT 8       /* some of DS/ES/SS has a nonzero base */
+#define HF_ADDSEG_MASK  (1u << HF_ADDSEG_SHIFT)
+#define HF_INHIBIT_IRQ_SHIFT 9  /* after MOV SS / STI */
+#define HF_INHIBIT_IRQ_MASK  (1u << HF_INHIBIT_IRQ_SHIFT)
+#define HF_SMM_SHIFT    10
+#define HF_SMM_MASK     (1u << HF_SMM_SHIFT)
+#define HF_OSFXSR_SHIFT 11
+#define HF_OSFXSR_MASK  (1u << HF_OSFXSR_SHIFT)
+
+#define MSR_STORE_COUNT 32
+
+typedef union X86XMMReg {
+    uint8_t b[16];
+    uint16_t w[8];
+    uint32_t l[4];
+    uint64_t q[2];
+} __attribute__((aligned(16))) X86XMMReg;
+
+/* An x87 register: 80-bit extended precision, kept as its raw bits. */
+typedef struct X86FPReg {
+    uint64_t mant;
+    uint16_t sign_exp;
+} X86FPReg;
+
+struct X86MemOps;
+
+typedef struct CPUX86State {
+    /* Hot state first: what every instruction touches. */
+    uint64_t regs[CPU_NB_REGS];
+    uint64_t rip;
+    uint32_t cc_op;
+    uint64_t cc_dst;
+    uint64_t cc_src;
+    uint64_t cc_src2;
+    uint64_t eflags;          /* non-arithmetic flags; see top of file */
+    uint32_t hflags;
+    SegmentCache segs[R_SEG_COUNT + 1];  /* + R_SEG_FLAT */
+
+    /* Memory access: the softmmu later; a test's RAM now. */
+    const struct X86MemOps *mem_ops;
+    void *mem_opaque;
+
+    /* Exceptions leave guest code by longjmp to cpu_exec. */
+    sigjmp_buf jmp_env;
+    int exception_index;
+    uint32_t error_code;
+    int exception_is_int;     /* raised by INT n (affects IDT privilege checks) */
+    uint64_t exception_next_rip;
+    int old_exception;        /* for double-fault detection */
+
+    /* System registers. */
+    SegmentCache ldt;
+    SegmentCache tr;
+    SegmentCache gdt;         /* only base and limit used */
+    SegmentCache idt;         /* only base and limit used */
+    uint64_t cr[5];           /* CR0, (CR1 unused), CR2, CR3, CR4 */
+    uint8_t cr8;              /* task priority (mirrors the local APIC TPR) */
+    uint64_t efer;
+    uint64_t dr[8];
+    uint64_t a20_mask;        /* ANDed into physical addresses */
+
+    /* MSRs. */
+    uint64_t star, lstar, cstar, fmask;
+    uint64_t kernelgsbase;
+    uint32_t sysenter_cs;
+    uint64_t sysenter_esp, sysenter_eip;
+    uint64_t pat;
+    uint64_t apic_base;
+    uint64_t tsc_offset;
+    uint64_t tsc_aux;
+    uint64_t mtrr_deftype;
+    uint64_t mtrr_fixed[11];
+    uint64_t mtrr_var[16];    /* base/mask pairs */
+    uint64_t misc_enable;
+    struct {
+        uint32_t index;
+        uint64_t value;
+    } msrs[MSR_STORE_COUNT];  /* other MSRs the machine stores without meaning */
+    int msr_count;
+
+    /* x87 / MMX (the MMX registers alias the x87 mantissas). */
+    X86FPReg fpregs[8];
+    uint16_t fpuc;            /* control word */
+    uint16_t fpus;            /* status word without TOP */
+    unsigned fpstt;           /* TOP */
+    uint8_t fptags;           /* abridged tag word: bit set = empty */
+    uint16_t fpop;
+    uint64_t fpip, fpdp;
+
+    /* SSE. */
+    X86XMMReg xmm[16];
+    uint32_t mxcsr;
+    uint64_t xcr0;
+
+    /* Interrupt state the machine drives. */
+    int interrupt_request;
+    int halted;
+    int64_t icount_budget;    /* instructions cpu_exec may still run */
+} CPUX86State;
+
+/*
+ * Memory access interface.  Addresses are linear (segment base already
+ * added); the implementation translates them (paging later) and raises
+ * guest exceptions with raise_exception(), never returns an error.  The
+ * software MMU implements this; unit tests use a flat RAM buffer.
+ */
+typedef enum MMUAccessType {
+    MMU_DATA_LOAD,
+    MMU_DATA_STORE,
+    MMU_INST_FETCH,
+} MMUAccessType;
+
+typedef struct X86MemOps {
+    /* size is 1, 2, 4 or 8; little-endian value */
+    uint64_t (*load)(CPUX86State *env, uint64_t addr, int size,
+                     MMUAccessType access);
+    void (*store)(CPUX86State *env, uint64_t addr, uint64_t val, int size);
+    /*
+     * Copy up to len code bytes starting at addr into buf without faulting;
+     * returns how many were readable (0 if addr itself is not).  The
+     * translator uses it to stop a TB before an unreadable page instead
+     * of faulting for an instruction that may never run.
+     */
+    int (*fetch_code)(CPUX86State *env, uint64_t addr, uint8_t *buf, int len);
+} X86MemOps;
+
+/* Raise a guest exception: leaves the current instruction by longjmp with
+ * env->rip still at its first byte. */
+NORETURN void raise_exception(CPUX86State *env, int vector);
+NORETURN void raise_exception_err(CPUX86State *env, int vector,
+                                  uint32_t error_code);
+
+/* Flags. */
+uint32_t cpu_cc_compute_all(CPUX86State *env);   /* the six arithmetic flags */
+uint32_t cpu_cc_compute_c(CPUX86State *env);     /* CF only, 0 or 1 */
+/* The whole EFLAGS register / set it, changing only the bits in mask. */
+uint64_t cpu_compute_eflags(CPUX86State *env);
+void cpu_load_eflags(CPUX86State *env, uint64_t eflags, uint64_t mask);
+
+/* Mode set-up used by reset and by tests. */
+void x86_cpu_reset(CPUX86State *env);
+/* Put the CPU in flat 64-bit long mode at CPL cpl (tests, later SMM/boot). */
+void x86_cpu_set_long_mode_flat(CPUX86State *env, int cpl);
+/* Flat 32-bit protected mode, or 16-bit real mode, without paging. */
+void x86_cpu_set_protected_mode_flat(CPUX86State *env);
+void x86_cpu_set_real_mode(CPUX86State *env);
+/* Recompute the CS/SS-derived hflags after a segment or mode change. */
+void x86_update_hflags(CPUX86State *env);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * x86 CPU state: reset, mode set-up, EFLAGS assembly and exceptions.
+ */
+#include "util/osdep.h"
+#include "insn.h"
+
+void raise_exception_err(CPUX86State *env, int vector, uint32_t error_code)
+{
+    env->exception_index = vector;
+    env->error_code = error_code;
+    siglongjmp(env->jmp_env, 1);
+}
+
+void raise_exception(CPUX86State *env, int vector)
+{
+    raise_exception_err(env, vector, 0);
+}
+
+uint64_t cpu_compute_eflags(CPUX86State *env)
+{
+    return (env->eflags & ~(uint64_t)CC_ALL) | cpu_cc_compute_all(env) |
+           EFLAGS_FIXED;
+}
+
+void cpu_load_eflags(CPUX86State *env, uint64_t eflags, uint64_t mask)
+{
+    uint64_t cur = cpu_compute_eflags(env);
+    uint64_t v = (cur & ~mask) | (eflags & mask);
+
+    env->cc_op = CC_OP_EFLAGS;
+    env->cc_src = v & CC_ALL;
+    env->eflags = (v & ~(uint64_t)CC_ALL) | EFLAGS_FIXED;
+}
+
+void x86_update_hflags(CPUX86State *env)
+{
+    uint32_t hf = env->hflags & (HF_CPL_MASK | HF_INHIBIT_IRQ_MASK | HF_SMM_MASK);
+
+    if (env->cr[0] & CR0_PE_MASK) {
+        hf |= HF_PE_MASK;
+    }
+    if (env->eflags & VM_MASK) {
+        hf |= HF_VM_MASK;
+    }
+    if (env->efer & MSR_EFER_LMA) {
+        hf |= HF_LMA_MASK;
+    }
+    if ((hf & HF_LMA_MASK) && (env->segs[R_CS].flags & DESC_L_MASK)) {
+        hf |= HF_CS64_MASK | HF_CS32_MASK | HF_SS32_MASK;
+    } else {
+        if (env->segs[R_CS].flags & DESC_B_MASK) {
+            hf |= HF_CS32_MASK;
+        }
+        if (env->segs[R_SS].flags & DESC_B_MASK) {
+            hf |= HF_SS32_MASK;
+        }
+    }
+    if (env->cr[4] & CR4_OSFXSR_MASK) {
+        hf |= HF_OSFXSR_MASK;
+    }
+    if (!(hf & HF_CS64_MASK) &&
+        (env->segs[R_DS].base | env->segs[R_ES].base | env->segs[R_SS].base)) {
+        hf |= HF_ADDSEG_MASK;
+    }
+    env->hflags = hf;
+}
+
+static void set_seg(CPUX86State *env, int seg, uint32_t sel, uint64_t base,
+                    uint32_t limit, uint32_t flags)
+{
+    env->segs[seg] = (SegmentCache){ sel, base, limit, flags };
+}
+
+/* Architectural state after RESET, as the SDM's table 9-1 gives it. */
+void x86_cpu_reset(CPUX86State *env)
+{
+    const X86MemOps *ops = env->mem_ops;
+    void *opaque = env->mem_opaque;
+    uint32_t data = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK;
+
+    memset(env, 0, offsetof(CPUX86State, mem_ops));
+    memset(&env->ldt, 0, sizeof(*env) - offsetof(CPUX86State, ldt));
+    env->mem_ops = ops;
+    env->mem_opaque = opaque;
+    env->exception_index = EXCP_NONE;
+    env->old_exception = -1;
+
+    env->regs[R_EDX] = 0x00000600;   /* family 6; CPUID(1).EAX later */
+    env->rip = 0xfff0;
+    env->eflags = EFLAGS_FIXED;
+    env->cc_op = CC_OP_EFLAGS;
+    env->cr[0] = CR0_ET_MASK | CR0_CD_MASK | CR0_NW_MASK;
+    set_seg(env, R_CS, 0xf000, 0xffff0000, 0xffff,
+            DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK | DESC_A_MASK);
+    for (int i = 0; i < R_SEG_COUNT; i++) {
+        if (i != R_CS) {
+            set_seg(env, i, 0, 0, 0xffff, data);
+        }
+    }
+    env->ldt = (SegmentCache){ 0, 0, 0xffff, DESC_P_MASK | (2 << DESC_TYPE_SHIFT) };
+    env->tr = (SegmentCache){ 0, 0, 0xffff, DESC_P_MASK | (11 << DESC_TYPE_SHIFT) };
+    env->gdt.limit = 0xffff;
+    env->idt.limit = 0xffff;
+    env->dr[6] = 0xffff0ff0;
+    env->dr[7] = 0x00000400;
+    env->a20_mask = ~0ULL;
+    env->pat = 0x0007040600070406ULL;
+    env->apic_base = 0xfee00000 | (1 << 11) | (1 << 8);  /* enabled, BSP */
+    env->mxcsr = 0x1f80;
+    env->fpuc = 0x37f;
+    env->fptags = 0xff;
+    env->xcr0 = 1;
+    x86_update_hflags(env);
+}
+
+void x86_cpu_set_long_mode_flat(CPUX86State *env, int cpl)
+{
+    uint32_t code = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK |
+                    DESC_A_MASK | DESC_L_MASK | (cpl << DESC_DPL_SHIFT);
+    uint32_t data = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK |
+                    DESC_B_MASK | DESC_G_MASK | (cpl << DESC_DPL_SHIFT);
+
+    env->cr[0] = CR0_PE_MASK | CR0_PG_MASK | CR0_ET_MASK | CR0_NE_MASK;
+    env->cr[4] |= CR4_PAE_MASK;
+    env->efer |= MSR_EFER_LME | MSR_EFER_LMA;
+    set_seg(env, R_CS, 0x08 | cpl, 0, 0xffffffff, code);
+    for (int i = 0; i < R_SEG_COUNT; i++) {
+        if (i != R_CS) {
+            set_seg(env, i, 0x10 | cpl, 0, 0xffffffff, data);
+        }
+    }
+    env->hflags = (env->hflags & ~HF_CPL_MASK) | cpl;
+    x86_update_hflags(env);
+}
+
+void x86_cpu_set_protected_mode_flat(CPUX86State *env)
+{
+    uint32_t code = DESC_P_MASK | DESC_S_MASK | DESC_CS_MASK | DESC_R_MASK |
+                    DESC_A_MASK | DESC_B_MASK | DESC_G_MASK;
+    uint32_t data = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK |
+                    DESC_B_MASK | DESC_G_MASK;
+
+    env->cr[0] = CR0_PE_MASK | CR0_ET_MASK | CR0_NE_MASK;
+    env->efer &= ~(uint64_t)(MSR_EFER_LME | MSR_EFER_LMA);
+    set_seg(env, R_CS, 0x08, 0, 0xffffffff, code);
+    for (int i = 0; i < R_SEG_COUNT; i++) {
+        if (i != R_CS) {
+            set_seg(env, i, 0x10, 0, 0xffffffff, data);
+        }
+    }
+    env->hflags &= ~HF_CPL_MASK;
+    x86_update_hflags(env);
+}
+
+void x86_cpu_set_real_mode(CPUX86State *env)
+{
+    uint32_t data = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK;
+
+    env->cr[0] = CR0_ET_MASK;
+    env->efer &= ~(uint64_t)(MSR_EFER_LME | MSR_EFER_LMA);
+    for (int i = 0; i < R_SEG_COUNT; i++) {
+        set_seg(env, i, 0, 0, 0xffff,
+                data | (i == R_CS ? DESC_CS_MASK : 0));
+    }
+    env->hflags &= ~HF_CPL_MASK;
+    x86_update_hflags(env);
+}
