@@ -188,6 +188,13 @@ typedef struct CPUX86State {
     /* Memory access: the softmmu later; a test's RAM now. */
     const struct X86MemOps *mem_ops;
     void *mem_opaque;
+    /*
+     * Non-zero while the CPU itself reads or writes system structures
+     * (GDT, LDT, IDT, TSS): such implicit accesses are checked as CPL 0
+     * whatever the current privilege level (the SDM's "implicit
+     * supervisor-mode accesses").
+     */
+    int implicit_supervisor;
 
     /* Exceptions leave guest code by longjmp to cpu_exec. */
     sigjmp_buf jmp_env;
