@@ -22,7 +22,7 @@ typedef struct IrqProbe {
     int64_t raise_ns[64];       /* virtual time of each raise (first 64) */
 } IrqProbe;
 
-static void irq_probe_handler(void *opaque, int n, int level)
+static UNUSED void irq_probe_handler(void *opaque, int n, int level)
 {
     IrqProbe *p = &((IrqProbe *)opaque)[n];
 
