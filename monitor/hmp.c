@@ -632,7 +632,9 @@ static const char *get_command_name(const char **pp, char *buf, size_t size)
     const char *p = skip_ws(*pp), *start = p;
     size_t n;
 
-    while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n') {
+    /* "p/x 10": the format may follow the name without a space. */
+    while (*p && *p != ' ' && *p != '\t' && *p != '\r' && *p != '\n' &&
+           *p != '/') {
         p++;
     }
     if (p == start) {
