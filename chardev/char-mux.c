@@ -332,6 +332,8 @@ static void mux_chr_set_handlers(Chardev *chr, CharBackend *be)
     if (be->fe_is_open) {
         mux_set_focus_locked(d, be->tag);
     }
+    /* The base may have stopped reading while nobody could take input. */
+    mux_chr_accept_input(chr);
 }
 
 static void mux_chr_finalize(Chardev *chr)

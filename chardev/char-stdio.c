@@ -11,6 +11,7 @@
  * lose output.  We only read after poll() said stdin is readable.
  */
 #include "char-fd.h"
+#include <fcntl.h>
 #include <signal.h>
 #include <termios.h>
 
@@ -112,7 +113,12 @@ static bool stdio_chr_open(Chardev *chr, const ChardevBackendOptions *opts,
     }
     stdio_state.in_use = true;
     stdio_set_raw(opts->signal);
-    fd_chr_attach(chr, 0, 1);
+    /*
+     * A closed stdin would poll as POLLNVAL forever: treat it as no input.
+     * A closed stdout drops output.
+     */
+    fd_chr_attach(chr, fcntl(0, F_GETFD) < 0 ? -1 : 0,
+                  fcntl(1, F_GETFD) < 0 ? -1 : 1);
     return true;
 }
 

@@ -237,6 +237,14 @@ static inline const char *qemu_chr_get_filename(const Chardev *chr)
 bool qemu_chr_frontend_open(const Chardev *chr);
 bool qemu_chr_is_mux(const Chardev *chr);
 
+/*
+ * QMP query-chardev / query-chardev-backends results (QLists of QDicts in
+ * QEMU's shapes); the caller owns the reference.
+ */
+typedef struct QObject QObject;
+QObject *qmp_query_chardev(Error **errp);
+QObject *qmp_query_chardev_backends(Error **errp);
+
 /* ---- Mux ---- */
 
 /* Give input focus to frontend number idx (sends MUX_OUT / MUX_IN). */

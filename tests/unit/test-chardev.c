@@ -5,6 +5,7 @@
 #include "test.h"
 #include "chardev/char.h"
 #include "system/main-loop.h"
+#include "util/qobject.h"
 #include "loop-watchdog.h"
 #include <fcntl.h>
 #include <poll.h>
@@ -381,6 +382,20 @@ static void test_registry(void **state)
 
     test_fe_attach(&fe, n0, 100);
     assert_true(qemu_chr_frontend_open(n0));
+
+    QObject *q = qmp_query_chardev(&error_abort);
+    assert_int_equal(qlist_size(q), 2);
+    QObject *info = qlist_get(q, 0);
+    assert_string_equal(qdict_get_try_str(info, "label"), "n0");
+    assert_string_equal(qdict_get_try_str(info, "filename"), "null");
+    assert_true(qdict_get_try_bool(info, "frontend-open", false));
+    info = qlist_get(q, 1);
+    assert_string_equal(qdict_get_try_str(info, "label"), "n2");
+    assert_false(qdict_get_try_bool(info, "frontend-open", true));
+    qobject_unref(q);
+    q = qmp_query_chardev_backends(&error_abort);
+    assert_int_equal(qlist_size(q), 7);
+    qobject_unref(q);
     /* One frontend per non-mux chardev. */
     memset(&other, 0, sizeof(other));
     assert_false(qemu_chr_fe_init(&other.be, n0, &err));
@@ -809,6 +824,14 @@ static void test_socket_server(void **state)
     assert_true(run_until(chr_is_closed, chr, 5000));
     assert_string_equal(qemu_chr_get_filename(chr), disc);
 
+    Error *err = NULL;
+    assert_null(qemu_chr_new("bad", "unix:/nonexistent/s,server=on,wait=off",
+                             &err));
+    assert_string_equal(error_get_pretty(err), "chardev 'bad': cannot listen "
+                        "on unix:/nonexistent/s,server=on: No such file or "
+                        "directory");
+    error_free(err);
+
     /* Reconnect after everyone left. */
     c1 = unix_connect(path);
     assert_true(run_until(chr_is_open, chr, 5000));
@@ -1126,6 +1149,45 @@ static void test_socket_write_watch(void **state)
     free(path);
 }
 
+static void test_socket_tcp_client_reconnect(void **state)
+{
+    struct sockaddr_in sin = { .sin_family = AF_INET };
+    socklen_t len = sizeof(sin);
+    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    Chardev *chr;
+    TestFe fe;
+    int conn;
+
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    assert_int_equal(listen(lfd, 4), 0);
+    getsockname(lfd, (struct sockaddr *)&sin, &len);
+    char *spec = xasprintf("tcp:127.0.0.1:%d,reconnect-ms=50,nodelay=on",
+                           ntohs(sin.sin_port));
+
+    chr = qemu_chr_new("tc", spec, &error_abort);
+    assert_true(chr->be_open);
+    test_fe_attach(&fe, chr, TEST_FE_MAX);
+    conn = accept(lfd, NULL, NULL);
+    write_str(conn, "one");
+    expect_input(&fe, "one");
+    close(conn);
+    assert_true(run_until(chr_is_closed, chr, 5000));
+    /* The retry connects without blocking the loop. */
+    assert_true(run_until(chr_is_open, chr, 5000));
+    conn = accept(lfd, NULL, NULL);
+    write_str(conn, "two");
+    expect_input(&fe, "two");
+    fe_write_str(&fe, "back");
+    expect_output(conn, "back");
+
+    test_fe_detach(&fe);
+    qemu_chr_delete(chr);
+    close(conn);
+    close(lfd);
+    free(spec);
+}
+
 /* ---- pty ---- */
 
 static void test_pty(void **state)
@@ -1356,6 +1418,96 @@ static void test_stdio_terminal_restored(void **state)
     check_stdio_terminal("stdio,id=tty,signal=off", SIGTERM, false);
 }
 
+/* Input through a mux over a real fd-backed chardev (pty). */
+static void test_mux_pty(void **state)
+{
+    Chardev *mux = qemu_chr_new("mp", "mon:pty", &error_abort);
+    Chardev *base = qemu_chr_find("mp-base");
+    TestFe serial, monitor;
+    int slave;
+
+    assert_non_null(base);
+    slave = open(qemu_chr_get_filename(base) + 4, O_RDWR | O_NOCTTY);
+    assert_true(slave >= 0);
+    /* Typed before any frontend exists: kept, not lost. */
+    write_str(slave, "early");
+    main_loop_wait(true);
+
+    test_fe_attach(&serial, mux, TEST_FE_MAX);
+    expect_input(&serial, "early");
+    test_fe_attach(&monitor, mux, TEST_FE_MAX);
+    write_str(slave, "info\r");
+    expect_input(&monitor, "info\r");
+    write_str(slave, "\x01" "c" "login");
+    expect_input(&serial, "login");
+    assert_int_equal(monitor.len, 5);
+    fe_write_str(&serial, "out");
+    expect_output(slave, "out");
+
+    close(slave);
+    test_fe_detach(&serial);
+    test_fe_detach(&monitor);
+    qemu_chr_delete(mux);
+    qemu_chr_delete(base);
+}
+
+/* C-a x on mon:stdio: message, exit(0), terminal restored. */
+static void test_mux_stdio_quit(void **state)
+{
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    struct termios before, after;
+    int ready[2], status, slave;
+    StrBuf out = { 0 };
+    pid_t pid;
+    char c;
+
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    assert_int_equal(tcgetattr(slave, &before), 0);
+    assert_int_equal(pipe(ready), 0);
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        TestFe fe;
+        alarm(10);              /* never outlive a failed test */
+        dup2(slave, 0);
+        dup2(slave, 1);
+        Chardev *chr = qemu_chr_new("serial0", "mon:stdio", NULL);
+        if (!chr) {
+            _exit(3);
+        }
+        test_fe_attach(&fe, chr, TEST_FE_MAX);
+        if (write(ready[1], "y", 1) != 1) {
+            _exit(4);
+        }
+        for (int i = 0; i < 10000; i++) {
+            main_loop_wait(false);
+        }
+        _exit(5);
+    }
+    close(ready[1]);
+    read_exact(ready[0], &c, 1);
+    write_str(master, "abc\x01" "x");
+    while (!out.str || !strstr(out.str, "osprey: terminated")) {
+        char buf[256];
+        struct pollfd pfd = { .fd = master, .events = POLLIN };
+        assert_int_equal(poll(&pfd, 1, 5000), 1);
+        ssize_t n = read(master, buf, sizeof(buf));
+        assert_true(n > 0);
+        strbuf_append_len(&out, buf, n);
+    }
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    assert_int_equal(tcgetattr(slave, &after), 0);
+    assert_int_equal(after.c_lflag, before.c_lflag);
+    strbuf_free(&out);
+    close(ready[0]);
+    close(slave);
+    close(master);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1372,11 +1524,14 @@ int main(void)
         cmocka_unit_test(test_socket_client_reconnect),
         cmocka_unit_test(test_socket_flow_control),
         cmocka_unit_test(test_socket_tcp_telnet),
+        cmocka_unit_test(test_socket_tcp_client_reconnect),
         cmocka_unit_test(test_socket_write_watch),
         cmocka_unit_test(test_pty),
         cmocka_unit_test(test_pipe),
         cmocka_unit_test(test_stdio_pipes),
         cmocka_unit_test(test_stdio_terminal_restored),
+        cmocka_unit_test(test_mux_pty),
+        cmocka_unit_test(test_mux_stdio_quit),
     };
     return cmocka_run_group_tests(tests, setup_tmpdir, teardown_tmpdir);
 }
