@@ -131,25 +131,6 @@ QObject *qmp_query_kvm(Error **errp)
     return info;
 }
 
-static void add_chardev_info(Chardev *chr, void *opaque)
-{
-    QObject *info = qdict_new();
-
-    qdict_put_str(info, "label", qemu_chr_get_label(chr));
-    qdict_put_str(info, "filename", qemu_chr_get_filename(chr) ?
-                  qemu_chr_get_filename(chr) : "");
-    qdict_put_bool(info, "frontend-open", qemu_chr_frontend_open(chr));
-    qlist_append(opaque, info);
-}
-
-QObject *qmp_query_chardev(Error **errp)
-{
-    QObject *list = qlist_new();
-
-    qemu_chr_foreach(add_chardev_info, list);
-    return list;
-}
-
 #define MACHINE_TYPE_SUFFIX "-machine"
 
 QObject *qmp_query_machines(Error **errp)
@@ -256,9 +237,16 @@ static void cmd_query_kvm(QObject *args, QObject **ret, Error **errp)
     *ret = qmp_query_kvm(errp);
 }
 
+/* The lists themselves come from chardev/char-qmp.c. */
 static void cmd_query_chardev(QObject *args, QObject **ret, Error **errp)
 {
     *ret = qmp_query_chardev(errp);
+}
+
+static void cmd_query_chardev_backends(QObject *args, QObject **ret,
+                                       Error **errp)
+{
+    *ret = qmp_query_chardev_backends(errp);
 }
 
 static void cmd_human_monitor_command(QObject *args, QObject **ret,
@@ -355,6 +343,7 @@ static const QmpCommand builtin_commands[] = {
     { "query-machines", cmd_query_machines },
     { "query-kvm", cmd_query_kvm },
     { "query-chardev", cmd_query_chardev },
+    { "query-chardev-backends", cmd_query_chardev_backends },
     { "human-monitor-command", cmd_human_monitor_command, hmc_args },
     { "qom-list", cmd_qom_list, path_args },
     { "qom-get", cmd_qom_get, qom_get_args },

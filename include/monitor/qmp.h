@@ -102,7 +102,6 @@ QObject *qmp_query_status(Error **errp);
 QObject *qmp_query_version(Error **errp);
 QObject *qmp_query_cpus_fast(Error **errp);
 QObject *qmp_query_kvm(Error **errp);
-QObject *qmp_query_chardev(Error **errp);
 QObject *qmp_query_machines(Error **errp);
 bool qmp_stop(Error **errp);
 bool qmp_cont(Error **errp);
