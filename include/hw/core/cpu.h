@@ -46,6 +46,19 @@ struct CPUClass {
     void (*dump_state)(CPUState *cpu, FILE *f, int flags);
     /* Program counter for `info cpus`. */
     uint64_t (*get_pc)(CPUState *cpu);
+    /*
+     * Debugger access to guest virtual memory (monitor `x`, gdbstub):
+     * 0, or -1 if some address does not translate.  NULL: the monitor
+     * treats addresses as physical.
+     */
+    int (*memory_rw_debug)(CPUState *cpu, uint64_t addr, uint8_t *buf,
+                           int len, bool is_write);
+    /*
+     * Read a register by name ("eax", "rip", "pc", ...) for the monitor's
+     * `print $eax`; false if the name is unknown.
+     */
+    bool (*monitor_get_register)(CPUState *cpu, const char *name,
+                                 int64_t *value);
     DeviceRealize parent_realize;
 };
 
