@@ -62,22 +62,35 @@ void readline_show_prompt(ReadLineState *rs)
     rs->esc_state = IS_NORM;
 }
 
-/* Bring the terminal line in step with cmd_buf and the cursor. */
+/*
+ * Bring the terminal line in step with cmd_buf and the cursor.  Only the
+ * part after the first changed character is redrawn, so typing at the end
+ * of a line echoes just the character (QEMU redraws the whole line).
+ */
 static void readline_update(ReadLineState *rs)
 {
     int i, delta;
 
     if (rs->cmd_buf_size != rs->last_cmd_buf_size ||
         memcmp(rs->cmd_buf, rs->last_cmd_buf, rs->cmd_buf_size) != 0) {
+        int same = 0;
         StrBuf sb;
 
+        while (same < rs->cmd_buf_size && same < rs->last_cmd_buf_size &&
+               rs->cmd_buf[same] == rs->last_cmd_buf[same]) {
+            same++;
+        }
         strbuf_init(&sb);
-        for (i = 0; i < rs->last_cmd_buf_index; i++) {
+        for (i = same; i < rs->last_cmd_buf_index; i++) {
             strbuf_append(&sb, "\033[D");
         }
-        rs->cmd_buf[rs->cmd_buf_size] = '\0';
-        strbuf_append(&sb, rs->cmd_buf);
-        strbuf_append(&sb, "\033[K");
+        for (i = rs->last_cmd_buf_index; i < same; i++) {
+            strbuf_append(&sb, "\033[C");
+        }
+        strbuf_append_len(&sb, rs->cmd_buf + same, rs->cmd_buf_size - same);
+        if (rs->cmd_buf_size < rs->last_cmd_buf_size) {
+            strbuf_append(&sb, "\033[K");
+        }
         rs->out(rs->opaque, sb.str);
         strbuf_free(&sb);
         memcpy(rs->last_cmd_buf, rs->cmd_buf, rs->cmd_buf_size);

@@ -15,6 +15,7 @@
 #include "chardev/char.h"
 #include "hw/boards.h"
 #include "migration/savevm.h"
+#include "monitor/monitor.h"
 #include "migration/vmstate.h"
 #include "system/main-loop.h"
 #include "system/runstate.h"
@@ -50,7 +51,45 @@ typedef struct Config {
     const char **chardevs;    /* -chardev specs, created in order */
     size_t nr_chardevs;
     const char *dump_vmstate;
+    /* Monitors, in command-line order: -monitor/-qmp specs and -mon opts. */
+    struct MonitorArg {
+        OptionId kind;        /* OPTION_MONITOR, _QMP, _QMP_PRETTY, _MON */
+        const char *arg;
+    } *monitors;
+    size_t nr_monitors;
 } Config;
+
+static void config_add_monitor(Config *cfg, OptionId kind, const char *arg)
+{
+    cfg->monitors = xrealloc(cfg->monitors,
+                             (cfg->nr_monitors + 1) * sizeof(*cfg->monitors));
+    cfg->monitors[cfg->nr_monitors++] = (struct MonitorArg){ kind, arg };
+}
+
+static bool create_monitors(Config *cfg, Error **errp)
+{
+    for (size_t i = 0; i < cfg->nr_monitors; i++) {
+        const struct MonitorArg *m = &cfg->monitors[i];
+        bool ok;
+        if (m->kind == OPTION_MON) {
+            QemuOpts *opts = qemu_opts_parse(&qemu_mon_opts, m->arg, true,
+                                             errp);
+            ok = opts && monitor_init_opts(opts, errp);
+        } else {
+            ok = monitor_parse_legacy(m->arg, m->kind != OPTION_MONITOR,
+                                      m->kind == OPTION_QMP_PRETTY, errp);
+        }
+        if (!ok) {
+            error_prepend(errp, "-%s %s: ",
+                          m->kind == OPTION_MON ? "mon" :
+                          m->kind == OPTION_MONITOR ? "monitor" :
+                          m->kind == OPTION_QMP ? "qmp" : "qmp-pretty",
+                          m->arg);
+            return false;
+        }
+    }
+    return true;
+}
 
 static void config_add(const char ***list, size_t *n, const char *value)
 {
@@ -419,6 +458,7 @@ int main(int argc, char **argv)
             if (opts) {
                 free(guest_name);
                 guest_name = xstrdup(qemu_opt_get(opts, "guest"));
+                monitor_set_vm_name(guest_name);
             }
             break;
         }
@@ -433,6 +473,12 @@ int main(int argc, char **argv)
             break;
         case OPTION_CHARDEV:
             config_add(&cfg.chardevs, &cfg.nr_chardevs, optarg);
+            break;
+        case OPTION_MON:
+        case OPTION_MONITOR:
+        case OPTION_QMP:
+        case OPTION_QMP_PRETTY:
+            config_add_monitor(&cfg, opt->id, optarg);
             break;
         case OPTION_DUMP_VMSTATE:
             cfg.dump_vmstate = optarg;
@@ -480,7 +526,7 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    if (!build_machine(&cfg, &err)) {
+    if (!create_monitors(&cfg, &err) || !build_machine(&cfg, &err)) {
         error_report_err(err);
         return 1;
     }
@@ -493,6 +539,7 @@ int main(int argc, char **argv)
         vm_start();
     }
     int status = qemu_main_loop();
+    monitor_cleanup();
     qemu_chr_cleanup();
     bql_unlock();
     return status;
