@@ -7,6 +7,7 @@
  */
 #include "util/osdep.h"
 #include "util/error.h"
+#include "util/log.h"
 #include "util/qemu-option.h"
 #include <fcntl.h>
 #include <signal.h>
@@ -479,6 +480,21 @@ int main(int argc, char **argv)
         case OPTION_QMP:
         case OPTION_QMP_PRETTY:
             config_add_monitor(&cfg, opt->id, optarg);
+            break;
+        case OPTION_D_LOG: {
+            if (!strcmp(optarg, "help")) {
+                qemu_print_log_usage(stdout);
+                return 0;
+            }
+            int mask = qemu_str_to_log_mask(optarg, &err);
+            if (!err) {
+                qemu_set_log(mask);
+                memory_set_log_guest_errors(mask & LOG_GUEST_ERROR);
+            }
+            break;
+        }
+        case OPTION_D_FILE:
+            qemu_set_log_filename(optarg, &err);
             break;
         case OPTION_DUMP_VMSTATE:
             cfg.dump_vmstate = optarg;

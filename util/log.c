@@ -12,17 +12,13 @@ int qemu_loglevel;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static FILE *log_file;          /* NULL: stderr */
 
+/* Only items something in Osprey logs; QEMU's TCG-IR items (op, out_asm) have no
+ * counterpart here. */
 const QEMULogItem qemu_log_items[] = {
-    { CPU_LOG_TB_OUT_ASM, "out_asm", "show generated host assembly code" },
     { CPU_LOG_TB_IN_ASM, "in_asm", "show target assembly code" },
-    { CPU_LOG_TB_OP, "op", "show micro ops" },
-    { CPU_LOG_TB_OP_OPT, "op_opt", "show micro ops after optimization" },
     { CPU_LOG_INT, "int", "show interrupts/exceptions in short format" },
     { CPU_LOG_EXEC, "exec", "show trace before each executed TB" },
     { CPU_LOG_TB_CPU, "cpu", "show CPU registers before entering a TB" },
-    { CPU_LOG_MMU, "mmu", "log MMU-related activities" },
-    { CPU_LOG_PCALL, "pcall", "x86 only: show protected mode far calls" },
-    { CPU_LOG_RESET, "cpu_reset", "show CPU state before CPU resets" },
     { LOG_UNIMP, "unimp", "log unimplemented functionality" },
     { LOG_GUEST_ERROR, "guest_errors",
       "log when the guest OS does something invalid (eg accessing a\n"

@@ -148,3 +148,15 @@ def test_chardev_socket_server_accepts(osprey, tmp_path):
         p.terminate()
         p.wait(timeout=10)
     assert p.returncode == 0
+
+
+def test_log_options(osprey, tmp_path):
+    r = run(osprey, "-d", "help")
+    assert r.returncode == 0
+    assert "guest_errors" in r.stdout and "in_asm" in r.stdout
+    r = run(osprey, "-d", "bogus")
+    assert r.returncode == 1
+    assert "unknown log item 'bogus'" in r.stderr
+    r = run(osprey, "-M", "none", "-D", str(tmp_path / "no" / "such"))
+    assert r.returncode == 1
+    assert "cannot open log file" in r.stderr
