@@ -220,6 +220,39 @@ int qemu_clock_run_all_timers(void)
     return ran;
 }
 
+int64_t qemu_clock_advance_virtual_time(int64_t dest)
+{
+    QEMUClock *clock = clock_get(QEMU_CLOCK_VIRTUAL);
+    int64_t now;
+
+    pthread_mutex_lock(&clock->lock);
+    while (!clock->enabled) {
+        QEMUTimer *ts = clock->active_timers;
+        QEMUTimerCB *cb;
+        void *opaque;
+
+        if (!ts || ts->expire_time > dest) {
+            clock->frozen_ns = MAX(clock->frozen_ns, dest);
+            break;
+        }
+        /* Time reaches this deadline, then the timer runs. */
+        clock->frozen_ns = MAX(clock->frozen_ns, ts->expire_time);
+        clock->active_timers = ts->next;
+        ts->next = NULL;
+        ts->expire_time = -1;
+        cb = ts->cb;
+        opaque = ts->opaque;
+        pthread_mutex_unlock(&clock->lock);
+
+        cb(opaque);
+
+        pthread_mutex_lock(&clock->lock);
+    }
+    now = clock_now_locked(clock);
+    pthread_mutex_unlock(&clock->lock);
+    return now;
+}
+
 QEMUTimer *timer_new(QEMUClockType type, int scale, QEMUTimerCB *cb,
                      void *opaque)
 {

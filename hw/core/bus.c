@@ -263,10 +263,17 @@ bool sysbus_realize_and_unref(SysBusDevice *dev, Error **errp)
     return qdev_realize_and_unref(DEVICE(dev), sysbus_get_default(), errp);
 }
 
+static void sysbus_device_unrealize(DeviceState *dev)
+{
+    sysbus_unmap_all(SYS_BUS_DEVICE(dev));
+}
+
 static void sysbus_device_class_init(ObjectClass *oc, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
 
+    /* A device that goes away leaves the address space with it. */
+    dc->unrealize = sysbus_device_unrealize;
     dc->bus_type = TYPE_SYSTEM_BUS;
     /* Board code wires these; the system bus is not hotpluggable. */
     dc->user_creatable = false;

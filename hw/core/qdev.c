@@ -418,6 +418,7 @@ static void device_initfn(Object *obj)
 static void device_finalize(Object *obj)
 {
     DeviceState *dev = DEVICE(obj);
+    qdev_gpio_cleanup(dev);
     free(dev->id);
 }
 

@@ -22,6 +22,7 @@
 #include "qom/object.h"
 #include "hw/resettable.h"
 #include "hw/hotplug.h"
+#include "hw/irq.h"
 
 #define TYPE_DEVICE "device"
 OBJECT_DECLARE_TYPE(DeviceState, DeviceClass, DEVICE)
@@ -29,6 +30,7 @@ OBJECT_DECLARE_TYPE(DeviceState, DeviceClass, DEVICE)
 OBJECT_DECLARE_TYPE(BusState, BusClass, BUS)
 
 typedef struct Property Property;
+typedef struct NamedGPIOList NamedGPIOList;
 
 typedef void (*DeviceRealize)(DeviceState *dev, Error **errp);
 typedef void (*DeviceUnrealize)(DeviceState *dev);
@@ -67,6 +69,7 @@ struct DeviceState {
     QLIST_HEAD(, BusState) child_bus;
     int num_child_bus;
     ResettableState reset;
+    QLIST_HEAD(, NamedGPIOList) gpios;  /* hw/core/gpio.c */
 };
 
 typedef struct BusChild {
@@ -178,6 +181,46 @@ void bus_remove_child(BusState *bus, DeviceState *child);
  * resets from object_get_root().
  */
 void qemu_devices_reset(Object *root, ResetType type);
+
+/*
+ * GPIO lines (hw/core/gpio.c), as QEMU's: a device declares inputs (lines
+ * others drive; the device's handler gets the line number and level) and
+ * outputs (qemu_irq fields of its own state that the board connects to
+ * other devices' inputs).  Lines are grouped by name; NULL is the
+ * unnamed group.  Inputs are owned by the device and freed with it.
+ */
+struct NamedGPIOList {
+    char *name;
+    qemu_irq *in;
+    int num_in;
+    qemu_irq **out;             /* pointers to the device's fields */
+    int num_out;
+    QLIST_ENTRY(NamedGPIOList) node;
+};
+
+/* Add n inputs (numbered after any already there) to group name. */
+void qdev_init_gpio_in_named(DeviceState *dev, qemu_irq_handler handler,
+                             const char *name, int n);
+void qdev_init_gpio_in(DeviceState *dev, qemu_irq_handler handler, int n);
+/* Declare n outputs: pins[0..n-1] are set by qdev_connect_gpio_out. */
+void qdev_init_gpio_out_named(DeviceState *dev, qemu_irq *pins,
+                              const char *name, int n);
+void qdev_init_gpio_out(DeviceState *dev, qemu_irq *pins, int n);
+/* Input line n of group name; aborts if there is none (a board bug). */
+qemu_irq qdev_get_gpio_in_named(DeviceState *dev, const char *name, int n);
+qemu_irq qdev_get_gpio_in(DeviceState *dev, int n);
+/* Connect output n of group name to input_pin (NULL disconnects). */
+void qdev_connect_gpio_out_named(DeviceState *dev, const char *name, int n,
+                                 qemu_irq input_pin);
+void qdev_connect_gpio_out(DeviceState *dev, int n, qemu_irq input_pin);
+/* What output n of group name is connected to (NULL if nothing). */
+qemu_irq qdev_get_gpio_out_connector(DeviceState *dev, const char *name,
+                                     int n);
+/* Number of inputs / outputs in group name (0 if no such group). */
+int qdev_gpio_in_count(DeviceState *dev, const char *name);
+int qdev_gpio_out_count(DeviceState *dev, const char *name);
+/* Internal to hw/core: free the GPIO lists (device finalize). */
+void qdev_gpio_cleanup(DeviceState *dev);
 
 /* `info qtree` from @bus (NULL: the main system bus). */
 void qdev_print_tree(StrBuf *out, BusState *bus);

@@ -48,6 +48,16 @@ int qemu_clock_run_all_timers(void);
 /* Run the expired timers of one clock (none if disabled). */
 int qemu_clock_run_timers(QEMUClockType type);
 
+/*
+ * Step the virtual clock by hand, as qtest's clock_step does: with the
+ * clock stopped (qemu_clock_enable(QEMU_CLOCK_VIRTUAL, false)), move it
+ * forward to dest ns, stopping at each virtual timer's deadline on the
+ * way to run it, so devices see time pass exactly as it would.  A dest
+ * in the past leaves the clock where it is.  Returns the new time; with
+ * the clock running it does nothing and returns the current time.
+ */
+int64_t qemu_clock_advance_virtual_time(int64_t dest);
+
 /* scale: SCALE_NS, SCALE_US or SCALE_MS, the unit of timer_mod's expiry. */
 QEMUTimer *timer_new(QEMUClockType type, int scale, QEMUTimerCB *cb,
                      void *opaque);

@@ -280,6 +280,54 @@ static void test_timer_mod_from_thread_wakes_loop(void **state)
     timer_free(d.timer);
 }
 
+typedef struct Stepper {
+    QEMUTimer *timer;
+    int64_t seen[16];
+    int n;
+} Stepper;
+
+static void stepper_cb(void *opaque)
+{
+    Stepper *st = opaque;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+
+    if (st->n < (int)ARRAY_SIZE(st->seen)) {
+        st->seen[st->n] = now;
+    }
+    st->n++;
+    timer_mod_ns(st->timer, now + 1000000);
+}
+
+/* Stepping the stopped clock runs each timer at its own deadline. */
+static void test_advance_virtual_time(void **state)
+{
+    Stepper st = { 0 };
+    int64_t start;
+
+    qemu_clock_enable(QEMU_CLOCK_VIRTUAL, false);
+    start = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    st.timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, stepper_cb, &st);
+    timer_mod_ns(st.timer, start + 1000000);
+
+    assert_int_equal(qemu_clock_advance_virtual_time(start + 10500000),
+                     start + 10500000);
+    assert_int_equal(qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL), start + 10500000);
+    assert_int_equal(st.n, 10);
+    for (int i = 0; i < 10; i++) {
+        assert_int_equal(st.seen[i], start + (i + 1) * 1000000LL);
+    }
+    /* Backwards is a no-op. */
+    assert_int_equal(qemu_clock_advance_virtual_time(start),
+                     start + 10500000);
+    assert_int_equal(st.n, 10);
+    /* A running clock is not stepped. */
+    qemu_clock_enable(QEMU_CLOCK_VIRTUAL, true);
+    assert_true(qemu_clock_advance_virtual_time(INT64_MAX / 2) <
+                INT64_MAX / 4);
+    qemu_clock_enable(QEMU_CLOCK_VIRTUAL, false);
+    timer_free(st.timer);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -291,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_callbacks_rearm_and_delete),
         cmocka_unit_test(test_timer_mod_rearm_and_scale),
         cmocka_unit_test(test_timer_mod_from_thread_wakes_loop),
+        cmocka_unit_test(test_advance_virtual_time),
     };
 
     main_loop_init();
