@@ -12,7 +12,7 @@
 BUILD    ?= build
 CC       ?= gcc
 SUBDIRS  := util qom memory system chardev accel/tcg accel/kvm target/x86 \
-            hw/core hw/char hw/timer hw/intc hw/pci hw/acpi hw/misc hw/i386 \
+            hw/core hw/char hw/timer hw/intc hw/pci hw/acpi hw/misc hw/i386 hw/nvram \
             hw/block hw/virtio hw/isa hw/rtc hw/input monitor migration block net
 
 CFLAGS   ?= -O2 -g
