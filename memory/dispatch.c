@@ -466,16 +466,56 @@ MemTxResult address_space_write(AddressSpace *as, hwaddr addr,
     return address_space_rw(as, addr, attrs, (void *)buf, len, true);
 }
 
+/* Would the device take this access whole (size and alignment)? */
+static bool access_fits_region(MemoryRegion *mr, hwaddr addr, unsigned size)
+{
+    const MemoryRegionOps *ops = mr->ops;
+    unsigned max = ops && ops->valid.max_access_size ?
+                   ops->valid.max_access_size : 4;
+
+    if (!ops || size > max) {
+        return false;
+    }
+    return ops->valid.unaligned || !(addr & (size - 1));
+}
+
 /*
- * Loads and stores go through one region dispatch when they fit in one
- * region, so a 4-byte MMIO register sees one 4-byte access.
+ * Loads and stores are one access of one region, as QEMU's ld/st helpers:
+ * a device region at the start address gets the whole access even when the
+ * next byte belongs to another region (an OUTL to 0xCF8 must not leak a
+ * byte into the reset register at 0xCF9).  Only RAM accesses that cross
+ * into another region are split.
  */
+static MemTxResult address_space_ldst(AddressSpace *as, hwaddr addr,
+                                      MemTxAttrs attrs, uint8_t *bytes,
+                                      unsigned size, bool is_write)
+{
+    MemTxResult r;
+    hwaddr xlat, l = size;
+    bool readonly;
+
+    urcu_bp_read_lock();
+    FlatView *fv = address_space_to_flatview(as);
+    MemoryRegion *mr = flatview_translate_internal(fv, addr, &xlat, &l,
+                                                   &readonly);
+    if (mr != &io_mem_unassigned && !mr->ram &&
+        !memory_access_is_direct(mr, is_write, readonly) &&
+        access_fits_region(mr, xlat, size)) {
+        r = memory_region_io(mr, xlat, bytes, size, is_write, attrs);
+    } else {
+        /* RAM, holes, and sizes the device does not take whole: split. */
+        r = flatview_rw(fv, addr, attrs, bytes, size, is_write);
+    }
+    urcu_bp_read_unlock();
+    return r;
+}
+
 static uint64_t address_space_ld(AddressSpace *as, hwaddr addr,
                                  MemTxAttrs attrs, MemTxResult *result,
                                  unsigned size)
 {
     uint8_t bytes[8];
-    MemTxResult r = address_space_rw(as, addr, attrs, bytes, size, false);
+    MemTxResult r = address_space_ldst(as, addr, attrs, bytes, size, false);
     if (result) {
         *result = r;
     }
@@ -488,7 +528,7 @@ static void address_space_st(AddressSpace *as, hwaddr addr, uint64_t val,
 {
     uint8_t bytes[8];
     store_device(bytes, val, size, false);
-    MemTxResult r = address_space_rw(as, addr, attrs, bytes, size, true);
+    MemTxResult r = address_space_ldst(as, addr, attrs, bytes, size, true);
     if (result) {
         *result = r;
     }

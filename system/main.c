@@ -411,24 +411,28 @@ int main(int argc, char **argv)
     Config cfg = { 0 };
     Error *err = NULL;
     bool help_machine = false;
+    int status = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         if (arg[0] != '-') {
             error_report("%s: invalid option (disk image arguments are not "
                          "supported)", arg);
-            return 1;
+            status = 1;
+            goto out;
         }
         const OptionDef *opt = lookup_option(arg);
         if (!opt) {
             error_report("%s: invalid option", arg);
-            return 1;
+            status = 1;
+            goto out;
         }
         const char *optarg = NULL;
         if (opt->has_arg) {
             if (i + 1 >= argc) {
                 error_report("%s: requires an argument", arg);
-                return 1;
+                status = 1;
+                goto out;
             }
             optarg = argv[++i];
         }
@@ -436,10 +440,12 @@ int main(int argc, char **argv)
         case OPTION_H:
         case OPTION_HELP:
             print_help();
-            return 0;
+            status = 0;
+            goto out;
         case OPTION_VERSION:
             print_version();
-            return 0;
+            status = 0;
+            goto out;
         case OPTION_MACHINE:
         case OPTION_M:
             if (!strcmp(optarg, "help") || !strcmp(optarg, "?")) {
@@ -484,7 +490,8 @@ int main(int argc, char **argv)
         case OPTION_D_LOG: {
             if (!strcmp(optarg, "help")) {
                 qemu_print_log_usage(stdout);
-                return 0;
+                status = 0;
+                goto out;
             }
             int mask = qemu_str_to_log_mask(optarg, &err);
             if (!err) {
@@ -508,18 +515,21 @@ int main(int argc, char **argv)
         }
         if (err) {
             error_report_err(err);
-            return 1;
+            status = 1;
+            goto out;
         }
     }
 
     if (help_machine) {
         machine_print_help(stdout);
-        return 0;
+        status = 0;
+        goto out;
     }
     if (!apply_machine_opts(&cfg, &err) || !apply_memory_opts(&cfg, &err) ||
         !apply_smp_opts(&cfg, &err)) {
         error_report_err(err);
-        return 1;
+        status = 1;
+        goto out;
     }
 
     if (cfg.daemonize) {
@@ -527,7 +537,8 @@ int main(int argc, char **argv)
     }
     if (cfg.pidfile && !write_pidfile(cfg.pidfile, &err)) {
         error_report_err(err);
-        return 1;
+        status = 1;
+        goto out;
     }
 
     main_loop_init();
@@ -539,24 +550,31 @@ int main(int argc, char **argv)
         if (!qemu_chr_new_cmdline(cfg.chardevs[i], &err)) {
             error_prepend(&err, "-chardev %s: ", cfg.chardevs[i]);
             error_report_err(err);
-            return 1;
+            status = 1;
+            goto out;
         }
     }
     if (!create_monitors(&cfg, &err) || !build_machine(&cfg, &err)) {
         error_report_err(err);
-        return 1;
+        status = 1;
+        goto out;
     }
 
     if (cfg.dump_vmstate) {
-        return dump_vmstate(cfg.dump_vmstate);
+        status = dump_vmstate(cfg.dump_vmstate);
+        goto out;
     }
     daemonize_finish();
     if (!cfg.start_paused) {
         vm_start();
     }
-    int status = qemu_main_loop();
+    status = qemu_main_loop();
     monitor_cleanup();
     qemu_chr_cleanup();
     bql_unlock();
+out:
+    free(cfg.chardevs);
+    free(cfg.monitors);
+    free(guest_name);
     return status;
 }

@@ -392,6 +392,47 @@ static void test_mmio_invalid(void **state)
     memory_region_finalize(&mmio);
 }
 
+/*
+ * An OUTL to the PCI configuration address (0xCF8, 4 bytes) must reach that
+ * register whole, although 0xCF9 (reset control, 1 byte, higher priority)
+ * sits inside it: loads and stores go to the region at their start address.
+ */
+static void test_ldst_whole_region(void **state)
+{
+    Fixture *f = *state;
+    static const MemoryRegionOps ops = {
+        .read = dev_read,
+        .write = dev_write,
+        .endianness = DEVICE_LITTLE_ENDIAN,
+        .valid = { .min_access_size = 1, .max_access_size = 4 },
+    };
+    Device addr_dev = { .n = 0 }, reset_dev = { .n = 0 };
+    MemoryRegion conf_addr, reset;
+    MemTxResult r;
+
+    memory_region_init_io(&conf_addr, NULL, &ops, &addr_dev, "pci-conf-idx", 4);
+    memory_region_init_io(&reset, NULL, &ops, &reset_dev, "reset-control", 1);
+    memory_region_add_subregion(&f->root, 0x2cf8, &conf_addr);
+    memory_region_add_subregion_overlap(&f->root, 0x2cf9, &reset, 1);
+
+    address_space_stl_le(&f->as, 0x2cf8, 0x80000810, ATTRS, &r);
+    assert_int_equal(r, MEMTX_OK);
+    assert_int_equal(addr_dev.n, 1);
+    assert_true(addr_dev.log[0].is_write && addr_dev.log[0].size == 4 &&
+                addr_dev.log[0].value == 0x80000810);
+    assert_int_equal(reset_dev.n, 0);
+
+    /* A byte access at 0xCF9 is the reset register's. */
+    address_space_stb(&f->as, 0x2cf9, 6, ATTRS, &r);
+    assert_int_equal(reset_dev.n, 1);
+    assert_int_equal(addr_dev.n, 1);
+
+    memory_region_del_subregion(&f->root, &reset);
+    memory_region_del_subregion(&f->root, &conf_addr);
+    memory_region_finalize(&reset);
+    memory_region_finalize(&conf_addr);
+}
+
 static void test_mmio_big_endian(void **state)
 {
     Fixture *f = *state;
@@ -1210,6 +1251,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mmio_split, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio_unaligned, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ldst_whole_region, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_mmio_big_endian, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unassigned, setup, teardown),
