@@ -17,6 +17,7 @@
 #include "hw/boards.h"
 #include "migration/savevm.h"
 #include "monitor/monitor.h"
+#include "system/qdev-monitor.h"
 #include "migration/vmstate.h"
 #include "system/main-loop.h"
 #include "system/runstate.h"
@@ -51,6 +52,8 @@ typedef struct Config {
     bool daemonize;
     const char **chardevs;    /* -chardev specs, created in order */
     size_t nr_chardevs;
+    const char **devices;     /* -device specs, created after the board */
+    size_t nr_devices;
     const char *dump_vmstate;
     /* Monitors, in command-line order: -monitor/-qmp specs and -mon opts. */
     struct MonitorArg {
@@ -402,6 +405,13 @@ static bool build_machine(Config *cfg, Error **errp)
     if (!machine_run_board_init(machine, errp)) {
         return false;
     }
+    for (size_t i = 0; i < cfg->nr_devices; i++) {
+        bool help;
+        if (!qdev_device_add(cfg->devices[i], &help, errp)) {
+            error_prepend(errp, "-device %s: ", cfg->devices[i]);
+            return false;
+        }
+    }
     machine_creation_done(machine);
     return true;
 }
@@ -478,6 +488,21 @@ int main(int argc, char **argv)
         case OPTION_NO_SHUTDOWN:
             qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
             break;
+        case OPTION_DEVICE: {
+            bool help = false;
+            if (!strcmp(optarg, "help") || strstr(optarg, ",help") ||
+                strstr(optarg, ",?")) {
+                /* Help needs the types only, not a machine. */
+                qdev_device_add(optarg, &help, &err);
+                if (help) {
+                    status = 0;
+                    goto out;
+                }
+                break;
+            }
+            config_add(&cfg.devices, &cfg.nr_devices, optarg);
+            break;
+        }
         case OPTION_CHARDEV:
             config_add(&cfg.chardevs, &cfg.nr_chardevs, optarg);
             break;
@@ -574,6 +599,7 @@ int main(int argc, char **argv)
     bql_unlock();
 out:
     free(cfg.chardevs);
+    free(cfg.devices);
     free(cfg.monitors);
     free(guest_name);
     return status;
