@@ -15,6 +15,9 @@
 #include <sys/stat.h>
 #include "chardev/char.h"
 #include "hw/boards.h"
+#include "hw/char/serial.h"
+#include "accel/tcg/tcg-accel-ops.h"
+#include "target/x86/cpu-qom.h"
 #include "migration/savevm.h"
 #include "monitor/monitor.h"
 #include "system/qdev-monitor.h"
@@ -55,6 +58,10 @@ typedef struct Config {
     const char **devices;     /* -device specs, created after the board */
     size_t nr_devices;
     const char *dump_vmstate;
+    const char *kernel, *initrd, *append, *bios, *cpu_model, *accel;
+    const char **serials;     /* -serial specs, COM1.. */
+    size_t nr_serials;
+    bool nographic;
     /* Monitors, in command-line order: -monitor/-qmp specs and -mon opts. */
     struct MonitorArg {
         OptionId kind;        /* OPTION_MONITOR, _QMP, _QMP_PRETTY, _MON */
@@ -374,6 +381,57 @@ static int dump_vmstate(const char *path)
     return 0;
 }
 
+/* -accel: only the software CPU for now. */
+static bool select_accelerator(const char *accel, Error **errp)
+{
+    if (accel && strcmp(accel, "tcg")) {
+        error_setg(errp, "-accel %s: invalid accelerator %s", accel, accel);
+        return false;
+    }
+    tcg_accel_register();
+    return true;
+}
+
+/*
+ * Serial ports: each -serial spec is a chardev "serialN"; "mon:" specs
+ * also get an HMP monitor on the same (muxed) chardev, and -nographic
+ * without -serial means "mon:stdio", as in QEMU.
+ */
+static bool create_serial_ports(Config *cfg, Error **errp)
+{
+    const char *nographic_spec[] = { "mon:stdio" };
+    const char **specs = cfg->serials;
+    size_t n = cfg->nr_serials;
+
+    if (!n && cfg->nographic) {
+        specs = nographic_spec;
+        n = 1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char label[16];
+        Chardev *chr;
+
+        if (!strcmp(specs[i], "none")) {
+            continue;
+        }
+        snprintf(label, sizeof(label), "serial%zu", i);
+        chr = qemu_chr_new(label, specs[i], errp);
+        if (!chr) {
+            error_prepend(errp, "-serial %s: ", specs[i]);
+            return false;
+        }
+        if (!serial_hds_add(chr, errp)) {
+            error_prepend(errp, "-serial %s: ", specs[i]);
+            return false;
+        }
+        if (strstart(specs[i], "mon:", NULL) &&
+            !monitor_init_hmp(chr, true, errp)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* ---- start-up --------------------------------------------------------- */
 
 static bool build_machine(Config *cfg, Error **errp)
@@ -399,6 +457,29 @@ static bool build_machine(Config *cfg, Error **errp)
     }
     if (cfg->ram_size) {
         machine->ram_size = cfg->ram_size;
+    }
+    if ((cfg->initrd || cfg->append) && !cfg->kernel) {
+        error_setg(errp, "-%s only allowed with -kernel option",
+                   cfg->initrd ? "initrd" : "append");
+        return false;
+    }
+    machine->kernel_filename = cfg->kernel ? xstrdup(cfg->kernel) : NULL;
+    machine->initrd_filename = cfg->initrd ? xstrdup(cfg->initrd) : NULL;
+    machine->kernel_cmdline = xstrdup(cfg->append ? cfg->append : "");
+    machine->firmware = cfg->bios ? xstrdup(cfg->bios) : NULL;
+    if (cfg->cpu_model) {
+        size_t len = strcspn(cfg->cpu_model, ",");
+        char *model = xstrndup(cfg->cpu_model, len);
+        const char *type = x86_cpu_type_by_model(model);
+        if (!type) {
+            error_setg(errp, "-cpu %s: unable to find CPU model '%s'",
+                       cfg->cpu_model, model);
+            free(model);
+            return false;
+        }
+        free(model);
+        machine->cpu_type = xstrdup(type);
+        machine->cpu_features = xstrdup(cfg->cpu_model);
     }
     machine->smp.cpus = cfg->smp_cpus;
     machine->smp.max_cpus = cfg->smp_max_cpus;
@@ -487,6 +568,35 @@ int main(int argc, char **argv)
             break;
         case OPTION_NO_SHUTDOWN:
             qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
+            break;
+        case OPTION_KERNEL:
+            cfg.kernel = optarg;
+            break;
+        case OPTION_INITRD:
+            cfg.initrd = optarg;
+            break;
+        case OPTION_APPEND:
+            cfg.append = optarg;
+            break;
+        case OPTION_BIOS:
+            cfg.bios = optarg;
+            break;
+        case OPTION_CPU:
+            if (!strcmp(optarg, "help") || !strcmp(optarg, "?")) {
+                x86_cpu_list(stdout);
+                status = 0;
+                goto out;
+            }
+            cfg.cpu_model = optarg;
+            break;
+        case OPTION_ACCEL:
+            cfg.accel = optarg;
+            break;
+        case OPTION_SERIAL:
+            config_add(&cfg.serials, &cfg.nr_serials, optarg);
+            break;
+        case OPTION_NOGRAPHIC:
+            cfg.nographic = true;
             break;
         case OPTION_DEVICE: {
             bool help = false;
@@ -579,7 +689,9 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (!create_monitors(&cfg, &err) || !build_machine(&cfg, &err)) {
+    if (!select_accelerator(cfg.accel, &err) ||
+        !create_serial_ports(&cfg, &err) ||
+        !create_monitors(&cfg, &err) || !build_machine(&cfg, &err)) {
         error_report_err(err);
         status = 1;
         goto out;
@@ -599,6 +711,7 @@ int main(int argc, char **argv)
     bql_unlock();
 out:
     free(cfg.chardevs);
+    free(cfg.serials);
     free(cfg.devices);
     free(cfg.monitors);
     free(guest_name);

@@ -198,6 +198,7 @@ static void machine_instance_finalize(Object *obj)
     free(ms->initrd_filename);
     free(ms->firmware);
     free(ms->cpu_type);
+    free(ms->cpu_features);
     if (ms->ram) {
         memory_region_finalize(ms->ram);
         free(ms->ram);

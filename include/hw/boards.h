@@ -45,6 +45,7 @@ struct MachineState {
     char *initrd_filename;
     char *firmware;
     char *cpu_type;
+    char *cpu_features;    /* the whole -cpu string, or NULL */
     CpuTopology smp;
     MemoryRegion *ram;     /* the main RAM block, owned by the machine */
 };
