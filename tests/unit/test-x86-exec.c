@@ -259,7 +259,7 @@ static void test_decode_random_bytes(void **state)
 static void test_tb_shape(void **state)
 {
     CPUX86State *env = &M.env;
-    TranslationBlock *tb = xnew(TranslationBlock);
+    TranslationBlock *tb = xzalloc(TB_ALLOC_SIZE(TB_MAX_INSNS));
     static const uint8_t code[] = {
         0x48, 0x01, 0xd8,       /* add rax, rbx */
         0x90,                   /* nop */

@@ -172,6 +172,7 @@ typedef struct X86FPReg {
 } X86FPReg;
 
 struct X86MemOps;
+struct TCGCPUState;
 
 typedef struct CPUX86State {
     /* Hot state first: what every instruction touches. */
@@ -195,6 +196,12 @@ typedef struct CPUX86State {
      * supervisor-mode accesses").
      */
     int implicit_supervisor;
+    /*
+     * The software MMU's per-vCPU state (TLB, jump cache, TB execution
+     * state; accel/tcg/cputlb.h), or NULL when mem_ops is something else
+     * (unit tests' flat RAM).  Kept across x86_cpu_reset.
+     */
+    struct TCGCPUState *tcg;
 
     /* Exceptions leave guest code by longjmp to cpu_exec. */
     sigjmp_buf jmp_env;
@@ -285,6 +292,25 @@ typedef struct X86MemOps {
 NORETURN void raise_exception(CPUX86State *env, int vector);
 NORETURN void raise_exception_err(CPUX86State *env, int vector,
                                   uint32_t error_code);
+
+/*
+ * Software MMU (target/x86/mmu.c, accel/tcg/cputlb.c).  Whoever changes
+ * what a linear address means calls a flush: x86_tlb_flush on CR0 (PG,
+ * WP, PE), CR4 (PAE, PSE, PGE), EFER (NXE, LMA) and A20 changes, and on
+ * a CR3 write (x86_tlb_flush_nonglobal keeps PGE global pages there, as
+ * the hardware does); x86_tlb_flush_page for INVLPG.  The flushes act on
+ * this vCPU's TLB and jump cache only and are no-ops without a softmmu.
+ */
+void x86_tlb_flush(CPUX86State *env);
+void x86_tlb_flush_nonglobal(CPUX86State *env);
+void x86_tlb_flush_page(CPUX86State *env, uint64_t addr);
+/*
+ * Physical address of linear vaddr for the monitor and debugger: walks the
+ * page tables without permission checks or A/D updates.  False when the
+ * address is not mapped.
+ */
+bool x86_cpu_get_phys_page_debug(CPUX86State *env, uint64_t vaddr,
+                                 uint64_t *paddr);
 
 /* Flags. */
 uint32_t cpu_cc_compute_all(CPUX86State *env);   /* the six arithmetic flags */
