@@ -181,6 +181,11 @@ static void serial_xmit(SerialState *s)
             if (s->lsr & UART_LSR_THRE) {
                 break;              /* nothing left to send */
             }
+            if (fifo_enabled(s) && s->xmit_fifo.num == 0) {
+                /* Only after loading an inconsistent stream. */
+                s->lsr |= UART_LSR_THRE;
+                break;
+            }
             if (fifo_enabled(s)) {
                 s->tsr = fifo_pop(&s->xmit_fifo);
                 if (s->xmit_fifo.num == 0) {
@@ -568,6 +573,12 @@ static int serial_pre_load(void *opaque)
     s->thr_ipending = -1;
     s->poll_msl = -1;
     s->fcr_vmstate = 0;
+    /* A subsection left out of the stream means its state is idle. */
+    s->tsr_retry = 0;
+    s->timeout_ipending = 0;
+    fifo_reset(&s->recv_fifo);
+    fifo_reset(&s->xmit_fifo);
+    timer_del(s->fifo_timeout_timer);
     return 0;
 }
 

@@ -8,6 +8,8 @@
 #include "hw/qdev-properties.h"
 #include "chardev/char.h"
 #include "system/timer.h"
+#include "migration/savevm.h"
+#include "migration/vmstate.h"
 #include "isa-test-machine.h"
 
 #define COM1 0x3f8
@@ -737,6 +739,89 @@ static void test_ringbuf_backend(void **state)
     qemu_chr_delete(chr);
 }
 
+static uint8_t *savevm(size_t *len)
+{
+    QEMUFile *f = qemu_file_new_buffer_output();
+    const uint8_t *data;
+    uint8_t *copy;
+
+    assert_int_equal(qemu_savevm_state(f, &error_abort), 0);
+    data = qemu_file_buffer_data(f, len);
+    copy = xmalloc(*len);
+    memcpy(copy, data, *len);
+    qemu_fclose(f);
+    return copy;
+}
+
+static void loadvm(const uint8_t *data, size_t len)
+{
+    QEMUFile *f = qemu_file_new_buffer_input(data, len);
+
+    assert_int_equal(qemu_loadvm_state(f, &error_abort), 0);
+    qemu_fclose(f);
+}
+
+/* Busy state survives save, reset, load; save -> load -> save is stable. */
+static void test_vmstate(void **state)
+{
+    Fixture *f = *state;
+    uint8_t *a, *b;
+    size_t alen, blen;
+    int64_t t0, char_ns;
+    char *dump = NULL;
+    size_t dump_len = 0;
+    FILE *out;
+
+    uart_out(UART_FCR, UART_FCR_FE | 0x80);
+    uart_out(UART_IER, UART_IER_RDI | UART_IER_THRI);
+    set_baud(6);
+    uart_out(UART_SCR, 0x99);
+    host_send_all(f, "xyz");
+    t0 = now_ns();
+    char_ns = f->uart->state.char_transmit_time;
+    make_slow(f);
+    uart_out(UART_THR, 'p');                     /* stuck in tsr */
+    uart_out(UART_THR, 'q');                     /* waits in the FIFO */
+    a = savevm(&alen);
+
+    device_cold_reset(DEVICE(f->uart));
+    assert_int_equal(uart_in(UART_SCR), 0);
+    loadvm(a, alen);
+    b = savevm(&blen);
+    assert_int_equal(alen, blen);
+    assert_memory_equal(a, b, alen);
+
+    assert_int_equal(uart_in(UART_SCR), 0x99);
+    assert_int_equal(uart_in(UART_IER), UART_IER_RDI | UART_IER_THRI);
+    assert_int_equal(uart_in(UART_LSR), UART_LSR_DR);
+    assert_int_equal(f->uart->state.char_transmit_time, char_ns);
+    /* The timeout timer came back: CTI after 4 character times. */
+    advance_to(t0 + 4 * char_ns);
+    assert_int_equal(uart_in(UART_IIR), UART_IIR_FE | UART_IIR_CTI);
+    assert_int_equal(uart_in(UART_RBR), 'x');
+    assert_int_equal(uart_in(UART_RBR), 'y');
+    assert_int_equal(uart_in(UART_RBR), 'z');
+    /* And so did the pending transmission. */
+    host_room(f);
+    assert_int_equal(uart_in(UART_LSR), UART_LSR_THRE | UART_LSR_TEMT);
+    f->chr->driver = ringbuf_driver;
+    uint8_t sent[4];
+    assert_int_equal(host_output(f, sent, sizeof(sent)), 2);
+    assert_memory_equal(sent, "pq", 2);
+
+    free(b);
+    free(a);
+
+    /* -dump-vmstate lists the section with QEMU's field names. */
+    out = open_memstream(&dump, &dump_len);
+    vmstate_dump_json(out);
+    fclose(out);
+    assert_non_null(strstr(dump, "\"serial\""));
+    assert_non_null(strstr(dump, "\"fcr_vmstate\""));
+    assert_non_null(strstr(dump, "\"serial/thr_ipending\""));
+    free(dump);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -760,6 +845,7 @@ int main(void)
         T(test_serial_hds),
         T(test_debugcon),
         T(test_ringbuf_backend),
+        T(test_vmstate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
