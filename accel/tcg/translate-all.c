@@ -52,4 +52,5 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns)
             break;
         }
     }
+    x86_log_tb_in_asm(env, tb->pc, tb->size);
 }

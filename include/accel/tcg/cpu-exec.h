@@ -64,4 +64,8 @@ void cpu_tb_exec(CPUX86State *env, const TranslationBlock *tb);
  */
 int cpu_exec(CPUX86State *env);
 
+/* -d cpu / -d exec / -d in_asm logging hooks (target/x86 system slice). */
+void x86_log_tb_exec(CPUX86State *env, const TranslationBlock *tb);
+void x86_log_tb_in_asm(CPUX86State *env, uint64_t pc, int len);
+
 #endif

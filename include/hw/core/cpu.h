@@ -46,6 +46,10 @@ struct CPUClass {
     void (*dump_state)(CPUState *cpu, FILE *f, int flags);
     /* Program counter for `info cpus`. */
     uint64_t (*get_pc)(CPUState *cpu);
+    /* Read/write guest virtual memory for the monitor and debugger
+     * (`x`, `memsave`); 0 on success, -1 if an address is unmapped. */
+    int (*memory_rw_debug)(CPUState *cpu, uint64_t vaddr, void *buf,
+                           size_t len, bool is_write);
     DeviceRealize parent_realize;
 };
 
