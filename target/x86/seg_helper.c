@@ -489,6 +489,8 @@ void x86_cpu_do_interrupt(CPUX86State *env)
     int vector = env->exception_index;
     int is_int = env->exception_is_int;
 
+    /* whatever faults from here on is an exception, not INT n */
+    env->exception_is_int = 0;
     /* Remember what is being delivered: a fault now may become #DF. */
     if (!is_int && (vector == EXCP00_DIVZ || vector == EXCP08_DBLE ||
                     (vector >= EXCP0A_TSS && vector <= EXCP0E_PAGE))) {
