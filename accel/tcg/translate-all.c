@@ -55,6 +55,7 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns)
             break;
         }
     }
+    x86_log_tb_in_asm(env, tb->pc, tb->size);
 }
 
 /* ---- code buffer -------------------------------------------------------- */

@@ -160,4 +160,8 @@ void tcg_get_stats(TCGStats *st);
 /* `info jit`: the statistics above as text. */
 void tcg_dump_info(StrBuf *out);
 
+/* -d cpu / -d exec / -d in_asm logging hooks (target/x86 system slice). */
+void x86_log_tb_exec(CPUX86State *env, const TranslationBlock *tb);
+void x86_log_tb_in_asm(CPUX86State *env, uint64_t pc, int len);
+
 #endif
