@@ -70,7 +70,7 @@ LIB       := $(BUILD)/libosprey.a
 # linked even when nothing references it by name.
 WHOLE_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 
-.PHONY: all check unit-tests fuzz-targets clean deps run guest
+.PHONY: all check unit-tests fuzz-targets clean deps run guest bench
 all: $(BUILD)/osprey $(TOOL_BINS)
 
 # Build dependencies are installed by the README's commands (make check,
@@ -142,6 +142,12 @@ endif
 
 deps:
 	$(Q)scripts/install-deps.sh build
+
+# Benchmarks (never part of make check): they print ratios against a
+# reference run in the same invocation.
+bench: all
+	$(Q)BUILD=$(BUILD) bench/build.sh
+	$(Q)$(BUILD)/bench/mips
 
 # The default guest: a Debian cloud kernel and a busybox initramfs in
 # build/guest/, made from Debian packages by scripts/build-guest.sh.

@@ -40,6 +40,7 @@ static const char *const backend_names[CHARDEV_BACKEND__MAX] = {
     [CHARDEV_BACKEND_PTY] = "pty",
     [CHARDEV_BACKEND_SOCKET] = "socket",
     [CHARDEV_BACKEND_MUX] = "mux",
+    [CHARDEV_BACKEND_RINGBUF] = "ringbuf",
 };
 
 /* Split off the next "key[=value]" item; returns false at the end. */
@@ -121,6 +122,35 @@ static bool set_uint(const char *backend, const char *key, const char *value,
     return true;
 }
 
+/* A byte count with an optional k/M/G suffix (powers of 1024). */
+static bool set_size(const char *backend, const char *key, const char *value,
+                     int64_t *out, Error **errp)
+{
+    char *end;
+    uint64_t v, scale = 1;
+
+    errno = 0;
+    v = value && *value >= '0' && *value <= '9' ? strtoull(value, &end, 10) : 0;
+    if (!value || *value < '0' || *value > '9' || errno) {
+        goto bad;
+    }
+    switch (*end) {
+    case 'k': case 'K': scale = 1ULL << 10; end++; break;
+    case 'm': case 'M': scale = 1ULL << 20; end++; break;
+    case 'g': case 'G': scale = 1ULL << 30; end++; break;
+    case 'b': case 'B': end++; break;
+    }
+    if (*end || v > (uint64_t)INT64_MAX / scale) {
+        goto bad;
+    }
+    *out = (int64_t)(v * scale);
+    return true;
+bad:
+    error_setg(errp, "chardev: %s: parameter '%s' expects a size "
+               "(bytes, or with a k, M or G suffix)", backend, key);
+    return false;
+}
+
 /* Bit per backend kind that accepts a key. */
 #define K(kind) (1u << CHARDEV_BACKEND_##kind)
 #define ALL_KINDS 0xffffffffu
@@ -144,6 +174,7 @@ static bool apply_option(ChardevBackendOptions *opts, const char *backend,
         { "telnet", K(SOCKET) }, { "reconnect", K(SOCKET) },
         { "reconnect-ms", K(SOCKET) },
         { "chardev", K(MUX) },
+        { "size", K(RINGBUF) },
     };
     bool known = false;
 
@@ -194,6 +225,8 @@ static bool apply_option(ChardevBackendOptions *opts, const char *backend,
         return set_uint(backend, key, value, 1, &opts->reconnect_ms, errp);
     } else if (!strcmp(key, "chardev")) {
         return set_str(backend, key, value, &opts->chardev, errp);
+    } else if (!strcmp(key, "size")) {
+        return set_size(backend, key, value, &opts->size, errp);
     }
     return true;
 }
@@ -269,6 +302,18 @@ static bool check_options(ChardevBackendOptions *opts, const char *backend,
             opts->wait = false;
         }
         break;
+    case CHARDEV_BACKEND_RINGBUF:
+        if (opts->size == 0) {
+            opts->size = 65536;
+        }
+        /* A power of two, so positions wrap with a mask (as QEMU's). */
+        if (opts->size < 0 || opts->size > (1 << 30) ||
+            (opts->size & (opts->size - 1))) {
+            error_setg(errp, "chardev: %s: size of ringbuf chardev must be "
+                       "power of two", backend);
+            return false;
+        }
+        break;
     case CHARDEV_BACKEND_MUX:
         if (!opts->chardev) {
             error_setg(errp, "chardev: mux: missing 'chardev'");
@@ -283,6 +328,10 @@ static bool check_options(ChardevBackendOptions *opts, const char *backend,
 
 static int backend_kind(const char *name)
 {
+    /* QEMU's old name for ringbuf. */
+    if (!strcmp(name, "memory")) {
+        return CHARDEV_BACKEND_RINGBUF;
+    }
     for (int i = 0; i < CHARDEV_BACKEND__MAX; i++) {
         if (!strcmp(backend_names[i], name)) {
             return i;

@@ -29,11 +29,14 @@ QObject *qmp_query_chardev_backends(Error **errp)
 {
     static const char *const names[] = {
         "null", "stdio", "file", "pipe", "pty", "socket", "mux",
+        "ringbuf", "memory",
     };
     QObject *list = qlist_new();
 
     for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
-        if (qemu_chr_find_driver(names[i])) {
+        /* "memory" is an alias of ringbuf, listed as QEMU lists it. */
+        const char *driver = strcmp(names[i], "memory") ? names[i] : "ringbuf";
+        if (qemu_chr_find_driver(driver)) {
             QObject *info = qdict_new();
             qdict_put_str(info, "name", names[i]);
             qlist_append(list, info);

@@ -247,6 +247,21 @@ bool qemu_chr_fe_add_write_watch(CharBackend *be, CharWatchFunc *func,
     return true;
 }
 
+void qemu_chr_fe_remove_write_watch(CharBackend *be, CharWatchFunc *func,
+                                    void *opaque)
+{
+    Chardev *chr = be->chr;
+
+    /*
+     * The driver may still wake up for writability; with no function
+     * left, qemu_chr_be_write_ready does nothing.
+     */
+    if (chr && chr->write_watch == func && chr->write_watch_opaque == opaque) {
+        chr->write_watch = NULL;
+        chr->write_watch_opaque = NULL;
+    }
+}
+
 Chardev *qemu_chr_fe_get_driver(CharBackend *be)
 {
     return be->chr;

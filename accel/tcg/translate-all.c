@@ -1,10 +1,13 @@
 /*
- * Translation: guest bytes -> TranslationBlock of DecodedInsn.
- * The TB cache (hash on physical pc, cs_base, flags), page lists for
- * self-modifying code and the flush as exclusive work will live here.
+ * Translation: guest bytes -> TranslationBlock of DecodedInsn, and the
+ * code buffer cached TBs live in (flushed whole when full, as exclusive
+ * work).  The cache itself is in tb-maint.c.
  */
 #include "util/osdep.h"
-#include "accel/tcg/cpu-exec.h"
+#include "internal.h"
+#include "memory/ram_addr.h"
+#include "hw/core/cpu.h"
+#include <sys/mman.h>
 
 /* Code bytes at linear pc, at most up to the end of the TB's page pair. */
 static int fetch(CPUX86State *env, uint64_t pc, uint8_t *buf)
@@ -52,4 +55,164 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns)
             break;
         }
     }
+    x86_log_tb_in_asm(env, tb->pc, tb->size);
+}
+
+/* ---- code buffer -------------------------------------------------------- */
+
+static size_t requested_buffer_size = TB_DEFAULT_BUFFER_SIZE;
+
+static void code_buffer_alloc_locked(size_t size)
+{
+    if (tb_ctx.buf) {
+        munmap(tb_ctx.buf, tb_ctx.buf_size);
+    }
+    /* Reserved, not committed: pages appear as TBs are written. */
+    tb_ctx.buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (tb_ctx.buf == MAP_FAILED) {
+        fprintf(stderr, "osprey: TCG code buffer: cannot map %zu bytes: %s\n",
+                size, strerror(errno));
+        abort();
+    }
+    tb_ctx.buf_size = size;
+    tb_ctx.buf_used = 0;
+}
+
+static void tb_cache_init_locked(void)
+{
+    if (tb_ctx.initialised) {
+        return;
+    }
+    code_buffer_alloc_locked(requested_buffer_size);
+    memory_set_code_write_hook(tb_invalidate_phys_range);
+    tb_ctx.initialised = true;
+}
+
+void tb_cache_init(void)
+{
+    pthread_mutex_lock(&tb_ctx.lock);
+    tb_cache_init_locked();
+    pthread_mutex_unlock(&tb_ctx.lock);
+}
+
+void tcg_set_code_buffer_size(size_t bytes)
+{
+    bytes = MAX(bytes, (size_t)TB_ALLOC_SIZE(TB_MAX_INSNS) * 2);
+    pthread_mutex_lock(&tb_ctx.lock);
+    requested_buffer_size = bytes;
+    if (tb_ctx.initialised) {
+        tb_flush_locked();
+        code_buffer_alloc_locked(bytes);
+    }
+    pthread_mutex_unlock(&tb_ctx.lock);
+}
+
+/* Room for one more TB of the largest size, or NULL when full. */
+static TranslationBlock *tb_alloc_locked(int icount)
+{
+    size_t size = (TB_ALLOC_SIZE(icount) + 15) & ~(size_t)15;
+
+    if (tb_ctx.buf_used + size > tb_ctx.buf_size) {
+        return NULL;
+    }
+    TranslationBlock *tb = (TranslationBlock *)(tb_ctx.buf + tb_ctx.buf_used);
+    tb_ctx.buf_used += size;
+    return tb;
+}
+
+/* Which exits of a TB ending with d are direct (fixed target). */
+static uint8_t tb_chain_mask(const TranslationBlock *tb)
+{
+    const DecodedInsn *d = &tb->insns[tb->icount - 1];
+
+    if (!(d->flags & INSN_END_TB)) {
+        return 1;                  /* page end or size limit: falls through */
+    }
+    if (d->flags & INSN_UNDEF) {
+        return 0;
+    }
+    if (d->map == 0) {
+        if ((d->opcode >= 0x70 && d->opcode <= 0x7f) ||
+            (d->opcode >= 0xe0 && d->opcode <= 0xe3)) {
+            return 3;              /* Jcc rel8, LOOPcc, JCXZ */
+        }
+        if (d->opcode == 0xe8 || d->opcode == 0xe9 || d->opcode == 0xeb) {
+            return 2;              /* CALL/JMP rel */
+        }
+    } else if (d->map == 1 && d->opcode >= 0x80 && d->opcode <= 0x8f) {
+        return 3;                  /* Jcc rel32 */
+    }
+    return 0;
+}
+
+TranslationBlock *tb_gen_code_cached(CPUX86State *env, uint64_t pc,
+                                     uint64_t cs_base, uint32_t flags,
+                                     uint64_t phys_pc)
+{
+    _Alignas(16) uint8_t storage[TB_ALLOC_SIZE(TB_MAX_INSNS)];
+    TranslationBlock *tmp = (TranslationBlock *)storage;
+    TranslationBlock *tb;
+    uint64_t seq, page1 = RAM_ADDR_INVALID, last;
+
+retry:
+    /*
+     * Protect the first page before reading it: a write from now on calls
+     * the code-write hook, which bumps invalidate_seq, so a write racing
+     * with the decode is seen below and the TB decoded again.
+     */
+    pthread_mutex_lock(&tb_ctx.lock);
+    tb_cache_init_locked();
+    tb_page_protect_locked(phys_pc & TARGET_PAGE_MASK);
+    seq = tb_ctx.invalidate_seq;
+    pthread_mutex_unlock(&tb_ctx.lock);
+
+    tb_gen_code(env, tmp, TB_MAX_INSNS);
+    last = tmp->pc + tmp->size - 1;
+    if ((last ^ pc) & TARGET_PAGE_MASK) {
+        page1 = probe_page_addr_code(env, last);
+        if (page1 == RAM_ADDR_INVALID) {
+            return NULL;           /* runs into a non-RAM page: uncached */
+        }
+        page1 &= TARGET_PAGE_MASK;
+    }
+
+    pthread_mutex_lock(&tb_ctx.lock);
+    if (seq != tb_ctx.invalidate_seq) {
+        pthread_mutex_unlock(&tb_ctx.lock);
+        goto retry;
+    }
+    tb = tb_alloc_locked(tmp->icount);
+    if (!tb) {
+        if (current_cpu) {
+            /* Other vCPUs may be running TBs: flush as exclusive work,
+             * and leave cpu_exec so it can run. */
+            pthread_mutex_unlock(&tb_ctx.lock);
+            tb_flush(env);
+            env->exception_index = EXCP_INTERRUPT;
+            siglongjmp(env->jmp_env, 1);
+        }
+        tb_flush_locked();
+        pthread_mutex_unlock(&tb_ctx.lock);
+        goto retry;
+    }
+    memcpy(tb, tmp, TB_ALLOC_SIZE(tmp->icount));
+    tb->invalid = 0;
+    tb->cached = false;
+    tb->phys_pc = phys_pc;
+    tb->page_addr[0] = phys_pc & TARGET_PAGE_MASK;
+    tb->page_addr[1] = page1;
+    tb->page_next[0] = tb->page_next[1] = 0;
+    tb->hash_next = NULL;
+    tb->jmp_pc[0] = tb->jmp_pc[1] = 0;
+    tb->jmp_dest[0] = tb->jmp_dest[1] = NULL;
+    tb->jmp_list_head = 0;
+    tb->jmp_list_next[0] = tb->jmp_list_next[1] = 0;
+    tb->chain_mask = tb_chain_mask(tb);
+    (void)cs_base;
+    (void)flags;
+    tb_link_locked(tb);
+    tb_ctx.tb_translated++;
+    pthread_mutex_unlock(&tb_ctx.lock);
+    return tb;
 }

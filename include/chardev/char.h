@@ -46,6 +46,7 @@ typedef enum ChardevBackendKind {
     CHARDEV_BACKEND_PTY,
     CHARDEV_BACKEND_SOCKET,
     CHARDEV_BACKEND_MUX,
+    CHARDEV_BACKEND_RINGBUF, /* "ringbuf" (alias "memory"): output in RAM */
     CHARDEV_BACKEND__MAX,
 } ChardevBackendKind;
 
@@ -72,6 +73,7 @@ typedef struct ChardevBackendOptions {
     char *logfile;       /* copy of all output */
     bool logappend;
     char *chardev;       /* mux: id of the chardev it multiplexes */
+    int64_t size;        /* ringbuf: capacity in bytes (0: default 64 KiB) */
 } ChardevBackendOptions;
 
 typedef struct Chardev Chardev;
@@ -179,6 +181,13 @@ int qemu_chr_be_can_write(Chardev *chr);
 void qemu_chr_be_write(Chardev *chr, const uint8_t *buf, int len);
 /* Deliver an event; OPENED/CLOSED also update chr->be_open. */
 void qemu_chr_be_event(Chardev *chr, QEMUChrEvent event);
+/*
+ * Forget a write watch installed by qemu_chr_fe_add_write_watch(be, func,
+ * opaque) that has not fired yet (a frontend going away).
+ */
+void qemu_chr_fe_remove_write_watch(CharBackend *be, CharWatchFunc *func,
+                                    void *opaque);
+
 /* Fire and clear a pending write watch. */
 void qemu_chr_be_write_ready(Chardev *chr);
 void qemu_chr_set_filename(Chardev *chr, const char *fmt, ...)
@@ -255,6 +264,20 @@ int qemu_chr_mux_get_focus(Chardev *chr);
  * (atexit handlers restore the terminal).
  */
 void qemu_chr_set_quit_hook(void (*hook)(void *opaque), void *opaque);
+
+/* ---- ringbuf ---- */
+
+/*
+ * ringbuf keeps the last `size` bytes the frontend wrote (older ones are
+ * overwritten; writes never block), for QMP ringbuf-read and for tests.
+ * Both return -1 if chr is not a ringbuf.
+ */
+/* Take up to len of the oldest bytes; returns how many. */
+int qemu_chr_ringbuf_read(Chardev *chr, uint8_t *buf, int len);
+/* Bytes held now. */
+int qemu_chr_ringbuf_count(Chardev *chr);
+/* Put bytes into the ring as if the frontend wrote them (ringbuf-write). */
+int qemu_chr_ringbuf_write(Chardev *chr, const uint8_t *buf, int len);
 
 /* ---- stdio ---- */
 

@@ -47,8 +47,13 @@ extern const PropertyInfo qdev_prop_uint64;
 extern const PropertyInfo qdev_prop_int32;
 extern const PropertyInfo qdev_prop_string;
 
-/* Compile-time check that a field has the type the property expects. */
-#define qdev_type_check(t1, t2) ((t1 *)0 - (t2 *)0)
+/*
+ * Compile-time check that a field has the type the property expects: a
+ * negative array size otherwise.  (QEMU subtracts null pointers, which is
+ * undefined behaviour that clang rejects.)
+ */
+#define qdev_type_check(t1, t2) \
+    (0 * sizeof(char[1 - 2 * !__builtin_types_compatible_p(t1, t2)]))
 #define qdev_typeof_field(type, field) typeof(((type *)0)->field)
 
 #define DEFINE_PROP(_name, _state, _field, _prop, _type, ...) {         \

@@ -3,9 +3,54 @@
  */
 #include "util/osdep.h"
 #include "insn.h"
+#include "system/runstate.h"
+#include "util/log.h"
+
+static bool exception_is_contributory(int vector)
+{
+    return vector == EXCP00_DIVZ || (vector >= EXCP0A_TSS && vector <= EXCP0D_GPF);
+}
+
+/*
+ * Double- and triple-fault rules (SDM table 6-5).  env->old_exception is
+ * the contributory/#PF/#DF vector being delivered, -1 otherwise: a second
+ * contributory fault (or #PF after #PF) while delivering it becomes #DF,
+ * and any fault while delivering #DF shuts the CPU down.
+ */
+static int check_exception(CPUX86State *env, int vector, uint32_t *error_code)
+{
+    int old = env->old_exception;
+    bool first_contributory = exception_is_contributory(old);
+    bool second_contributory = exception_is_contributory(vector);
+
+    qemu_log_mask(CPU_LOG_INT, "check_exception old: 0x%x new 0x%x\n",
+                  old, vector);
+    if (old == EXCP08_DBLE) {
+        qemu_log_mask(CPU_LOG_RESET | LOG_GUEST_ERROR, "Triple fault\n");
+        qemu_system_reset_request(SHUTDOWN_CAUSE_GUEST_RESET);
+        env->old_exception = -1;
+        env->halted = 1;
+        return EXCP_HLT;
+    }
+    if ((first_contributory && second_contributory) ||
+        (old == EXCP0E_PAGE && (second_contributory || vector == EXCP0E_PAGE))) {
+        vector = EXCP08_DBLE;
+        *error_code = 0;
+    }
+    return vector;
+}
 
 void raise_exception_err(CPUX86State *env, int vector, uint32_t error_code)
 {
+    /* An exception ends any implicit system-structure access. */
+    env->implicit_supervisor = 0;
+    if (env->old_exception != -1 && vector < 32) {
+        vector = check_exception(env, vector, &error_code);
+        if (vector != EXCP_HLT) {
+            /* A fault while delivering: not a software interrupt. */
+            env->exception_is_int = 0;
+        }
+    }
     env->exception_index = vector;
     env->error_code = error_code;
     siglongjmp(env->jmp_env, 1);
@@ -76,16 +121,21 @@ void x86_cpu_reset(CPUX86State *env)
 {
     const X86MemOps *ops = env->mem_ops;
     void *opaque = env->mem_opaque;
+    struct CPUState *cpu = env->cpu;
+    X86CPUConfig cfg = env->cfg;
     uint32_t data = DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK;
 
     memset(env, 0, offsetof(CPUX86State, mem_ops));
     memset(&env->ldt, 0, sizeof(*env) - offsetof(CPUX86State, ldt));
     env->mem_ops = ops;
     env->mem_opaque = opaque;
+    env->cpu = cpu;
+    env->cfg = cfg;
     env->exception_index = EXCP_NONE;
     env->old_exception = -1;
 
-    env->regs[R_EDX] = 0x00000600;   /* family 6; CPUID(1).EAX later */
+    /* EDX holds CPUID(1).EAX, family 6 for a bare env without a model */
+    env->regs[R_EDX] = cfg.version ? cfg.version : 0x00000600;
     env->rip = 0xfff0;
     env->eflags = EFLAGS_FIXED;
     env->cc_op = CC_OP_EFLAGS;
@@ -105,7 +155,10 @@ void x86_cpu_reset(CPUX86State *env)
     env->dr[7] = 0x00000400;
     env->a20_mask = ~0ULL;
     env->pat = 0x0007040600070406ULL;
-    env->apic_base = 0xfee00000 | (1 << 11) | (1 << 8);  /* enabled, BSP */
+    env->apic_base = 0xfee00000 | (1 << 11);  /* enabled */
+    if (cfg.apic_id == 0) {
+        env->apic_base |= 1 << 8;             /* the BSP */
+    }
     env->mxcsr = 0x1f80;
     env->fpuc = 0x37f;
     env->fptags = 0xff;

@@ -12,6 +12,7 @@
 #define X86_GROUP_OP(map, opc, grp, fl)
 #define X86_GROUP(grp, reg, fam, fl) extern const X86Family x86_fam_##fam;
 #include "insns.def"
+#include "insns-system.def"
 #undef X86_OP
 #undef X86_GROUP_OP
 #undef X86_GROUP
@@ -21,6 +22,7 @@ enum {
     GRP_none,
     GRP_grp1, GRP_grp1a, GRP_grp2, GRP_grp2_1, GRP_grp2_cl, GRP_grp3,
     GRP_grp4, GRP_grp5, GRP_grp8, GRP_grp9, GRP_grp11,
+    GRP_grp6, GRP_grp7,          /* insns-system.def */
     GRP_COUNT,
 };
 
@@ -37,6 +39,7 @@ static const X86OpEntry op_table[2][256] = {
     [map][opc] = { NULL, (fl) | F_GROUP, GRP_##grp },
 #define X86_GROUP(grp, reg, fam, fl)
 #include "insns.def"
+#include "insns-system.def"
 #undef X86_OP
 #undef X86_GROUP_OP
 #undef X86_GROUP
@@ -47,6 +50,7 @@ static const X86OpEntry group_table[GRP_COUNT][8] = {
 #define X86_GROUP_OP(map, opc, grp, fl)
 #define X86_GROUP(grp, reg, fam, fl) [GRP_##grp][reg] = { &x86_fam_##fam, (fl), 0 },
 #include "insns.def"
+#include "insns-system.def"
 #undef X86_OP
 #undef X86_GROUP_OP
 #undef X86_GROUP
@@ -335,6 +339,9 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
         /* rel32 in 64-bit mode even though the operand size is 64 */
         d->imm = d->ot == MO_16 ? (int16_t)get_bytes(&r, 2)
                                 : (int32_t)get_bytes(&r, 4);
+    } else if (flags & F_FARPTR) {
+        d->imm = get_bytes(&r, d->ot == MO_16 ? 2 : 4);
+        d->imm2 = (uint16_t)get_bytes(&r, 2);
     } else if (flags & F_MOFFS) {
         d->disp = get_bytes(&r, 1 << d->aflag);
         d->addr = addr_fns[d->aflag == MO_64 ? 3 : code64 ? 2 : d->aflag == MO_32][0][0];

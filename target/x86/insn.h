@@ -37,6 +37,7 @@
 #define F_NEED_F3 (1u << 18)  /* only with an F3 prefix */
 #define F_STRING  (1u << 19)  /* string instruction: REP prefixes apply */
 #define F_GROUP   (1u << 20)  /* ModRM.reg selects a group member */
+#define F_FARPTR  (1u << 21)  /* ptr16:16/32: offset in imm, selector in imm2 */
 
 /* One handler per operand size and per register (0) / memory (1) form. */
 typedef struct X86Family {

@@ -394,7 +394,7 @@ static void test_registry(void **state)
     assert_false(qdict_get_try_bool(info, "frontend-open", true));
     qobject_unref(q);
     q = qmp_query_chardev_backends(&error_abort);
-    assert_int_equal(qlist_size(q), 7);
+    assert_int_equal(qlist_size(q), 9);
     qobject_unref(q);
     /* One frontend per non-mux chardev. */
     memset(&other, 0, sizeof(other));

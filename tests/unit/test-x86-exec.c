@@ -259,7 +259,7 @@ static void test_decode_random_bytes(void **state)
 static void test_tb_shape(void **state)
 {
     CPUX86State *env = &M.env;
-    TranslationBlock *tb = xnew(TranslationBlock);
+    TranslationBlock *tb = xzalloc(TB_ALLOC_SIZE(TB_MAX_INSNS));
     static const uint8_t code[] = {
         0x48, 0x01, 0xd8,       /* add rax, rbx */
         0x90,                   /* nop */
@@ -401,8 +401,8 @@ static void test_stack_and_calls(void **state)
         /* 0x1009 */ 0x59,                         /* pop rcx (pushed rax) */
         /* 0x100a */ 0x9c,                         /* pushf */
         /* 0x100b */ 0x5a,                         /* pop rdx */
-        /* 0x100c */ 0xf4,                         /* hlt: #UD for now, ends test */
-        0, 0, 0, 0, 0, 0, 0,
+        /* 0x100c */ 0x0f, 0x0b,                   /* ud2: ends the test */
+        0, 0, 0, 0, 0, 0,
         /* 0x1014 */ 0xc8, 0x20, 0, 0,             /* enter 0x20, 0 */
         /* 0x1018 */ 0x48, 0x8d, 0x75, 0xf8,       /* lea rsi, [rbp-8] */
         /* 0x101c */ 0xc9,                         /* leave */
@@ -515,7 +515,7 @@ static void test_precise_faults(void **state)
     assert_int_equal(env->regs[R_EDI], RAM_SIZE);
 
     /* a long REP STOS is interruptible and resumes */
-    static const uint8_t stos[] = { 0xf3, 0x48, 0xab, 0xf4 };
+    static const uint8_t stos[] = { 0xf3, 0x48, 0xab, 0x0f, 0x0b };
     memcpy(M.ram + 0x3000, stos, sizeof(stos));
     x86_cpu_reset(env);
     x86_cpu_set_long_mode_flat(env, 0);
@@ -528,7 +528,7 @@ static void test_precise_faults(void **state)
     assert_int_equal(env->rip, 0x3000);
     assert_true(env->regs[R_ECX] > 0 && env->regs[R_ECX] < 10000);
     env->icount_budget = 100;
-    assert_int_equal(cpu_exec(env), EXCP06_ILLOP);   /* reached the HLT */
+    assert_int_equal(cpu_exec(env), EXCP06_ILLOP);   /* reached the UD2 */
     assert_int_equal(env->regs[R_ECX], 0);
     assert_int_equal(env->regs[R_EDI], 0x10000 + 80000);
     assert_int_equal(M.ram[0x10000 + 79999], 1);

@@ -8,7 +8,7 @@
  * means calling each instruction's handler in turn (the portable
  * interpreter).
  *
- * Design for the slices to come (QEMU's shape, our names follow it):
+ * Shape (QEMU's, our names follow it):
  *  - TB cache: a shared hash table keyed by (physical pc, cs_base, flags)
  *    in accel/tcg/translate-all.c, plus a per-vCPU jump cache indexed by
  *    virtual pc, consulted by tb_lookup() in cpu-exec.c before translating.
@@ -37,17 +37,49 @@
 #define TARGET_PAGE_SIZE (1ULL << TARGET_PAGE_BITS)
 #define TARGET_PAGE_MASK (~(TARGET_PAGE_SIZE - 1))
 
+/*
+ * A translation block.  Cached TBs live in the code buffer (an arena
+ * emptied only by tb_flush, as exclusive work), so a pointer to one stays
+ * readable even after it is invalidated: readers check `invalid`.
+ *
+ * Key: (phys_pc, pc, cs_base, flags).  A TB covers at most two guest
+ * pages; page_addr[] are their ram addresses (page_addr[1] is
+ * RAM_ADDR_INVALID for a one-page TB), and page_next[] links the TB into
+ * each page's list (tagged pointers: low bit = which of the TB's pages).
+ *
+ * Chaining: jmp_dest[0] is the TB that follows when the TB falls through
+ * (ends at a page or size limit, or a conditional branch is not taken),
+ * jmp_dest[1] the target of a direct branch; both are set lazily the first
+ * time that exit is seen, only when tb_chain_ok() allows.  Each TB lists
+ * the TBs that jump to it (jmp_list_head, linked through the sources'
+ * jmp_list_next[n], tagged with n) so invalidation can unchain them.
+ */
 typedef struct TranslationBlock {
     uint64_t pc;          /* linear address of the first instruction */
     uint64_t cs_base;
     uint32_t flags;       /* env->hflags at translation */
     uint16_t icount;      /* decoded instructions */
     uint16_t size;        /* guest bytes covered */
-    DecodedInsn insns[TB_MAX_INSNS];
+    int invalid;          /* atomic: set once, when invalidated */
+    uint8_t chain_mask;   /* which jmp slots may be chained (1 << n) */
+    bool cached;          /* in the hash table and page lists */
+    uint64_t phys_pc;     /* ram address of pc */
+    uint64_t page_addr[2];
+    uintptr_t page_next[2];
+    struct TranslationBlock *hash_next;
+    uint64_t jmp_pc[2];   /* rip that leads to jmp_dest[n] */
+    struct TranslationBlock *jmp_dest[2];
+    uintptr_t jmp_list_head;
+    uintptr_t jmp_list_next[2];
+    DecodedInsn insns[];
 } TranslationBlock;
 
+/* Room for a TB of n instructions (tb_gen_code wants TB_MAX_INSNS). */
+#define TB_ALLOC_SIZE(n) (sizeof(TranslationBlock) + (n) * sizeof(DecodedInsn))
+
 /*
- * Decode a TB starting at env's cs_base + rip, at most max_insns long.
+ * Decode a TB starting at env's cs_base + rip, at most max_insns long,
+ * into tb (room for TB_MAX_INSNS instructions), without caching it.
  * A fetch fault on the first instruction is raised (longjmp) like any
  * guest exception; on a later one the TB simply ends before it.
  */
@@ -57,11 +89,79 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns);
 void cpu_tb_exec(CPUX86State *env, const TranslationBlock *tb);
 
 /*
- * Run guest code until env->icount_budget instructions have executed
- * (returns EXCP_INTERRUPT) or an exception is raised (returns its vector,
- * env->rip at the faulting instruction, env->error_code set).  Exception
- * delivery through the IDT is the caller's business for now.
+ * Run guest code until env->icount_budget instructions have executed or
+ * the vCPU's exit_request is set (returns EXCP_INTERRUPT), or an
+ * exception is raised (returns its vector, env->rip at the faulting
+ * instruction, env->error_code set).  Exception delivery through the IDT
+ * is the caller's business.  With a softmmu (env->tcg) TBs are cached,
+ * looked up and chained; without one each TB is translated afresh.
  */
 int cpu_exec(CPUX86State *env);
+
+/* ---- TB cache (accel/tcg/tb-maint.c, translate-all.c) ---------------- */
+
+/*
+ * The cached TB for env's current pc (translating it on a miss), or NULL
+ * when the code is not in RAM (the caller translates an uncached TB).
+ * May raise a fetch fault.
+ */
+TranslationBlock *tb_lookup(CPUX86State *env);
+/* Hash-table part of the lookup: NULL on a miss. */
+TranslationBlock *tb_htable_lookup(CPUX86State *env, uint64_t pc,
+                                   uint64_t cs_base, uint32_t flags,
+                                   uint64_t phys_pc);
+/* Translate and cache the TB at pc (phys_pc: its ram address). */
+TranslationBlock *tb_gen_code_cached(CPUX86State *env, uint64_t pc,
+                                     uint64_t cs_base, uint32_t flags,
+                                     uint64_t phys_pc);
+/*
+ * Patch tb's exit n to go straight to next when allowed (same page
+ * rules as QEMU: next starts in a page tb covers; both valid).
+ */
+void tb_add_jump(TranslationBlock *tb, int n, uint64_t rip,
+                 TranslationBlock *next);
+
+/*
+ * Invalidate every TB overlapping ram addresses [start, end): removes
+ * them from the hash table, the jump caches, page lists and chains.  A
+ * TB running on some vCPU finishes its current instruction and leaves.
+ * The code-write hook of the memory API.
+ */
+void tb_invalidate_phys_range(uint64_t start, uint64_t end);
+/*
+ * Empty the whole cache.  From a vCPU thread it is queued as exclusive
+ * work (async_safe_run_on_cpu); elsewhere (no vCPU running) it is done now.
+ */
+void tb_flush(CPUX86State *env);
+/*
+ * Set up the TB cache once (code buffer, hash table, the memory API's
+ * code-write hook); x86_softmmu_init calls it.
+ */
+void tb_cache_init(void);
+/*
+ * Code buffer size in bytes.  Takes effect at once by flushing the cache
+ * (no vCPU may be running); tests use a small buffer to see flushes.
+ */
+void tcg_set_code_buffer_size(size_t bytes);
+
+typedef struct TCGStats {
+    uint64_t tb_count;         /* TBs in the cache now */
+    uint64_t tb_translated;    /* TBs translated since start */
+    uint64_t code_bytes;       /* guest bytes covered by cached TBs */
+    uint64_t buffer_used, buffer_size;
+    uint64_t flushes;
+    uint64_t invalidations;    /* TBs invalidated by writes */
+    uint64_t jc_lookups, jc_hits;
+    uint64_t htable_lookups, htable_hits;
+    uint64_t chained;          /* TB exits patched to jump directly */
+    uint64_t tlb_flushes, tlb_fills;
+} TCGStats;
+void tcg_get_stats(TCGStats *st);
+/* `info jit`: the statistics above as text. */
+void tcg_dump_info(StrBuf *out);
+
+/* -d cpu / -d exec / -d in_asm logging hooks (target/x86 system slice). */
+void x86_log_tb_exec(CPUX86State *env, const TranslationBlock *tb);
+void x86_log_tb_in_asm(CPUX86State *env, uint64_t pc, int len);
 
 #endif

@@ -121,6 +121,9 @@ enum { MO_8, MO_16, MO_32, MO_64 };
 #define DESC_W_MASK   (1u << 9)  /* data: writable */
 #define DESC_R_MASK   (1u << 9)  /* code: readable */
 #define DESC_A_MASK   (1u << 8)
+#define DESC_C_MASK   (1u << 10) /* code: conforming */
+#define DESC_E_MASK   (1u << 10) /* data: expand-down */
+#define DESC_AVL_MASK (1u << 20)
 
 typedef struct SegmentCache {
     uint32_t selector;
@@ -172,6 +175,116 @@ typedef struct X86FPReg {
 } X86FPReg;
 
 struct X86MemOps;
+struct TCGCPUState;
+struct CPUState;
+
+/* ---- system slice (x86sys) ------------------------------------------ */
+/* CPUID feature words (X86CPUConfig.features). */
+typedef enum FeatureWord {
+    FEAT_1_EDX,
+    FEAT_1_ECX,
+    FEAT_7_0_EBX,
+    FEAT_8000_0001_EDX,
+    FEAT_8000_0001_ECX,
+    FEATURE_WORDS,
+} FeatureWord;
+
+/* What CPUID reports; chosen by the CPU model and -cpu +/-feature. */
+typedef struct X86CPUConfig {
+    uint32_t features[FEATURE_WORDS];
+    uint32_t level;           /* highest basic leaf */
+    uint32_t xlevel;          /* highest extended leaf */
+    uint32_t version;         /* CPUID(1).EAX: family/model/stepping */
+    uint32_t apic_id;
+    char vendor[13];
+    char model_id[49];
+} X86CPUConfig;
+
+#define CPUID_FP87   (1u << 0)
+#define CPUID_VME    (1u << 1)
+#define CPUID_DE     (1u << 2)
+#define CPUID_PSE    (1u << 3)
+#define CPUID_TSC    (1u << 4)
+#define CPUID_MSR    (1u << 5)
+#define CPUID_PAE    (1u << 6)
+#define CPUID_MCE    (1u << 7)
+#define CPUID_CX8    (1u << 8)
+#define CPUID_APIC   (1u << 9)
+#define CPUID_SEP    (1u << 11)
+#define CPUID_MTRR   (1u << 12)
+#define CPUID_PGE    (1u << 13)
+#define CPUID_MCA    (1u << 14)
+#define CPUID_CMOV   (1u << 15)
+#define CPUID_PAT    (1u << 16)
+#define CPUID_PSE36  (1u << 17)
+#define CPUID_CLFLUSH (1u << 19)
+#define CPUID_MMX    (1u << 23)
+#define CPUID_FXSR   (1u << 24)
+#define CPUID_SSE    (1u << 25)
+#define CPUID_SSE2   (1u << 26)
+#define CPUID_EXT_SSE3    (1u << 0)
+#define CPUID_EXT_SSSE3   (1u << 9)
+#define CPUID_EXT_CX16    (1u << 13)
+#define CPUID_EXT_SSE41   (1u << 19)
+#define CPUID_EXT_SSE42   (1u << 20)
+#define CPUID_EXT_X2APIC  (1u << 21)
+#define CPUID_EXT_POPCNT  (1u << 23)
+#define CPUID_EXT_HYPERVISOR (1u << 31)
+#define CPUID_EXT2_SYSCALL (1u << 11)
+#define CPUID_EXT2_NX     (1u << 20)
+#define CPUID_EXT2_RDTSCP (1u << 27)
+#define CPUID_EXT2_LM     (1u << 29)
+#define CPUID_EXT3_LAHF_LM (1u << 0)
+
+/* hflags2: modes that do not change translation. */
+#define HF2_NMI_MASK     (1u << 0)  /* NMI blocked until the next IRET */
+#define HF2_WAIT_SIPI    (1u << 1)  /* AP after INIT: only SIPI wakes it */
+
+/* More control register and MSR bits. */
+#define CR4_VME_MASK  (1u << 0)
+#define CR4_PVI_MASK  (1u << 1)
+#define CR4_TSD_MASK  (1u << 2)
+#define CR4_DE_MASK   (1u << 3)
+#define CR4_PSE_MASK  (1u << 4)
+#define CR4_MCE_MASK  (1u << 6)
+#define CR4_PGE_MASK  (1u << 7)
+#define CR4_PCE_MASK  (1u << 8)
+#define CR4_OSXMMEXCPT_MASK (1u << 10)
+
+#define MSR_IA32_TSC            0x10
+#define MSR_IA32_APICBASE       0x1b
+#define MSR_IA32_FEATURE_CONTROL 0x3a
+#define MSR_IA32_UCODE_REV      0x8b
+#define MSR_MTRRcap             0xfe
+#define MSR_IA32_SYSENTER_CS    0x174
+#define MSR_IA32_SYSENTER_ESP   0x175
+#define MSR_IA32_SYSENTER_EIP   0x176
+#define MSR_MCG_CAP             0x179
+#define MSR_MCG_STATUS          0x17a
+#define MSR_IA32_MISC_ENABLE    0x1a0
+#define MSR_MTRRphysBase0       0x200
+#define MSR_MTRRphysMask7       0x20f
+#define MSR_MTRRfix64K_00000    0x250
+#define MSR_MTRRfix16K_80000    0x258
+#define MSR_MTRRfix16K_A0000    0x259
+#define MSR_MTRRfix4K_C0000     0x268
+#define MSR_MTRRfix4K_F8000     0x26f
+#define MSR_PAT                 0x277
+#define MSR_MTRRdefType         0x2ff
+#define MSR_X2APIC_FIRST        0x800
+#define MSR_X2APIC_LAST         0x8ff
+#define MSR_EFER                0xc0000080
+#define MSR_STAR                0xc0000081
+#define MSR_LSTAR               0xc0000082
+#define MSR_CSTAR               0xc0000083
+#define MSR_FMASK               0xc0000084
+#define MSR_FSBASE              0xc0000100
+#define MSR_GSBASE              0xc0000101
+#define MSR_KERNELGSBASE        0xc0000102
+#define MSR_TSC_AUX             0xc0000103
+
+/* The TSC counts QEMU_CLOCK_VIRTUAL nanoseconds: a fixed 1 GHz. */
+#define X86_TSC_FREQ_HZ 1000000000ULL
 
 typedef struct CPUX86State {
     /* Hot state first: what every instruction touches. */
@@ -195,6 +308,12 @@ typedef struct CPUX86State {
      * supervisor-mode accesses").
      */
     int implicit_supervisor;
+    /*
+     * The software MMU's per-vCPU state (TLB, jump cache, TB execution
+     * state; accel/tcg/cputlb.h), or NULL when mem_ops is something else
+     * (unit tests' flat RAM).  Kept across x86_cpu_reset.
+     */
+    struct TCGCPUState *tcg;
 
     /* Exceptions leave guest code by longjmp to cpu_exec. */
     sigjmp_buf jmp_env;
@@ -252,6 +371,15 @@ typedef struct CPUX86State {
     int interrupt_request;
     int halted;
     int64_t icount_budget;    /* instructions cpu_exec may still run */
+
+    /* ---- system slice (x86sys): modes, events, CPUID ---------------- */
+    /* The owning CPUState (X86CPU), NULL for a bare env in unit tests:
+     * without it there are no external interrupts. */
+    struct CPUState *cpu;
+    uint32_t hflags2;         /* HF2_*: state that is not a TB key */
+    int sipi_vector;
+    /* CPUID configuration: kept across reset (see X86CPUConfig). */
+    X86CPUConfig cfg;
 } CPUX86State;
 
 /*
@@ -286,6 +414,25 @@ NORETURN void raise_exception(CPUX86State *env, int vector);
 NORETURN void raise_exception_err(CPUX86State *env, int vector,
                                   uint32_t error_code);
 
+/*
+ * Software MMU (target/x86/mmu.c, accel/tcg/cputlb.c).  Whoever changes
+ * what a linear address means calls a flush: x86_tlb_flush on CR0 (PG,
+ * WP, PE), CR4 (PAE, PSE, PGE), EFER (NXE, LMA) and A20 changes, and on
+ * a CR3 write (x86_tlb_flush_nonglobal keeps PGE global pages there, as
+ * the hardware does); x86_tlb_flush_page for INVLPG.  The flushes act on
+ * this vCPU's TLB and jump cache only and are no-ops without a softmmu.
+ */
+void x86_tlb_flush(CPUX86State *env);
+void x86_tlb_flush_nonglobal(CPUX86State *env);
+void x86_tlb_flush_page(CPUX86State *env, uint64_t addr);
+/*
+ * Physical address of linear vaddr for the monitor and debugger: walks the
+ * page tables without permission checks or A/D updates.  False when the
+ * address is not mapped.
+ */
+bool x86_cpu_get_phys_page_debug(CPUX86State *env, uint64_t vaddr,
+                                 uint64_t *paddr);
+
 /* Flags. */
 uint32_t cpu_cc_compute_all(CPUX86State *env);   /* the six arithmetic flags */
 uint32_t cpu_cc_compute_c(CPUX86State *env);     /* CF only, 0 or 1 */
@@ -302,5 +449,40 @@ void x86_cpu_set_protected_mode_flat(CPUX86State *env);
 void x86_cpu_set_real_mode(CPUX86State *env);
 /* Recompute the CS/SS-derived hflags after a segment or mode change. */
 void x86_update_hflags(CPUX86State *env);
+
+/* ---- system slice (x86sys) ------------------------------------------ */
+/* Linear address of the exception being raised in software-interrupt
+ * terms: exception_is_int values. */
+#define EXCP_IS_INT_SOFT 1     /* INT n, INT3, INTO: gate DPL checked */
+#define EXCP_IS_INT_ICEBP 2    /* INT1: trap-like, no DPL check */
+
+/* Deliver env->exception_index (a vector) through the IVT/IDT; a fault
+ * while doing so raises the next exception (double fault rules). */
+void x86_cpu_do_interrupt(CPUX86State *env);
+/* Deliver an external interrupt or NMI vector (is_hw). */
+void x86_cpu_do_hw_interrupt(CPUX86State *env, int vector);
+/* True when cpu_exec must leave guest code at the next TB boundary:
+ * an exit request, a deliverable interrupt, or an interrupt shadow that
+ * the outer loop steps through one instruction at a time. */
+bool x86_cpu_exit_pending(CPUX86State *env);
+/* Segment loads and far transfers (seg_helper.c). */
+void x86_load_seg(CPUX86State *env, int seg, uint32_t selector);
+void x86_load_seg_cache(CPUX86State *env, int seg, uint32_t selector,
+                        uint64_t base, uint32_t limit, uint32_t flags);
+void x86_set_cpl(CPUX86State *env, int cpl);
+/* Control registers (misc_helper.c): faults for bad values. */
+void x86_write_cr0(CPUX86State *env, uint64_t val);
+void x86_write_cr3(CPUX86State *env, uint64_t val);
+void x86_write_cr4(CPUX86State *env, uint64_t val);
+/* MSRs: false for an unknown one (the instruction raises #GP). */
+bool x86_msr_read(CPUX86State *env, uint32_t index, uint64_t *val);
+bool x86_msr_write(CPUX86State *env, uint32_t index, uint64_t val);
+uint64_t x86_cpu_get_tsc(CPUX86State *env);
+/* CPUID for leaf/subleaf from env->cfg. */
+void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
+               uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx);
+/* Fill env->cfg with the osprey64 model (what the CPU implements). */
+void x86_cpu_config_osprey64(X86CPUConfig *cfg);
+
 
 #endif

@@ -1,0 +1,235 @@
+/*
+ * bench/mips: guest instructions per second on the software CPU, and the
+ * slowdown against the same code run natively, in one invocation.
+ *
+ *   bench/build.sh && build/bench/mips [--uncached] [loop-iterations] [sha256-MiB]
+ *
+ * The guest is bench/guest.c, compiled freestanding and loaded as raw
+ * bytes at 1 MiB; it runs in 64-bit mode over 2 MiB identity pages, CPL 0,
+ * through the softmmu (TLB, TB cache, chaining) as a real guest would.
+ * Each function returns to a HLT-less stub byte (0xf4, #UD for now) that
+ * ends cpu_exec; instructions are counted exactly by the budget.
+ */
+#include "util/osdep.h"
+#include "target/x86/cpu.h"
+#include "accel/tcg/cpu-exec.h"
+#include "accel/tcg/cputlb.h"
+#include "memory/memory.h"
+#include "guest-syms.h"
+#include <time.h>
+
+uint64_t bench_loop(uint64_t n);
+void bench_sha256(const uint8_t *buf, size_t len, uint32_t out[8]);
+
+#define RAM_SIZE (64 * MiB)
+#define PML4 0x1000
+#define PDPT 0x2000
+#define PD 0x3000
+#define STUB 0x8000
+#define STACK_TOP 0x80000
+#define DATA 0x1000000
+#define OUTPUT 0x900000
+
+static MemoryRegion root, ram;
+static AddressSpace as;
+static uint8_t *host;
+static CPUX86State env;
+
+static double now(void)
+{
+    struct timespec ts;
+    /* CPU time of this thread: the machine may be shared. */
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void wq(uint64_t pa, uint64_t v) { memcpy(host + pa, &v, 8); }
+
+static void load_guest(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n;
+
+    if (!f) {
+        fprintf(stderr, "mips: %s: %s\n", path, strerror(errno));
+        exit(1);
+    }
+    n = fread(host + GUEST_TEXT_START, 1, RAM_SIZE - GUEST_TEXT_START - 8 * MiB, f);
+    fclose(f);
+    if (!n) {
+        fprintf(stderr, "mips: %s: empty\n", path);
+        exit(1);
+    }
+}
+
+/*
+ * --uncached: the engine as it was before the TB cache, for the "before"
+ * number: flat RAM accessors (no TLB, no paging cost) and every TB
+ * translated afresh.
+ */
+static uint64_t flat_load(CPUX86State *e, uint64_t addr, int size,
+                          MMUAccessType access)
+{
+    uint64_t v = 0;
+    if (addr >= RAM_SIZE - 8) {
+        raise_exception_err(e, EXCP0E_PAGE, 0);
+    }
+    memcpy(&v, host + addr, size);
+    return v;
+}
+
+static void flat_store(CPUX86State *e, uint64_t addr, uint64_t val, int size)
+{
+    if (addr >= RAM_SIZE - 8) {
+        raise_exception_err(e, EXCP0E_PAGE, 2);
+    }
+    memcpy(host + addr, &val, size);
+}
+
+static int flat_fetch(CPUX86State *e, uint64_t addr, uint8_t *buf, int len)
+{
+    if (addr >= RAM_SIZE - 16) {
+        return 0;
+    }
+    memcpy(buf, host + addr, len);
+    return len;
+}
+
+static const X86MemOps flat_ops = { flat_load, flat_store, flat_fetch };
+static bool uncached;
+
+static void machine_init(const char *image)
+{
+    memory_region_init(&root, NULL, "root", UINT64_MAX);
+    if (!memory_region_init_ram(&ram, NULL, "ram", RAM_SIZE, NULL)) {
+        exit(1);
+    }
+    memory_region_add_subregion(&root, 0, &ram);
+    address_space_init(&as, &root, "bench");
+    host = memory_region_get_ram_ptr(&ram);
+
+    /* 2 MiB identity pages over all of RAM. */
+    wq(PML4, PDPT | 3);
+    wq(PDPT, PD | 3);
+    for (uint64_t i = 0; i < RAM_SIZE >> 21; i++) {
+        wq(PD + i * 8, (i << 21) | 0x83);
+    }
+    host[STUB] = 0xf4;
+    load_guest(image);
+
+    if (uncached) {
+        env.mem_ops = &flat_ops;
+    } else {
+        x86_softmmu_init(&env, &as, NULL);
+    }
+}
+
+/* Call a guest function with up to three integer arguments. */
+static uint64_t guest_call(uint64_t fn, uint64_t a0, uint64_t a1, uint64_t a2,
+                           uint64_t *insns)
+{
+    int64_t chunk = 1000 * 1000 * 1000;
+    uint64_t count = 0;
+    int r;
+
+    x86_cpu_reset(&env);
+    x86_cpu_set_long_mode_flat(&env, 0);
+    env.cr[3] = PML4;
+    x86_tlb_flush(&env);
+    env.regs[R_EDI] = a0;
+    env.regs[R_ESI] = a1;
+    env.regs[R_EDX] = a2;
+    env.regs[R_ESP] = STACK_TOP - 8;
+    wq(STACK_TOP - 8, STUB);
+    env.rip = fn;
+    for (;;) {
+        env.icount_budget = chunk;
+        r = cpu_exec(&env);
+        count += chunk - env.icount_budget;
+        if (r != EXCP_INTERRUPT) {
+            break;
+        }
+    }
+    if (env.rip != STUB) {
+        fprintf(stderr, "mips: guest stopped with exception %d at rip %#" PRIx64 "\n",
+                r, env.rip);
+        exit(1);
+    }
+    *insns = count - 1;   /* not the stub */
+    return env.regs[R_EAX];
+}
+
+int main(int argc, char **argv)
+{
+    uint64_t iters, sha_mib;
+    size_t sha_len;
+    char image[4096];
+    const char *prog = argv[0];
+    uint64_t insns, g, n;
+    uint32_t native_out[8], guest_out[8];
+    double t0, tg, tn;
+    StrBuf sb = { 0 };
+
+    if (argc > 1 && !strcmp(argv[1], "--uncached")) {
+        uncached = true;
+        argc--;
+        argv++;
+    }
+    iters = argc > 1 ? strtoull(argv[1], NULL, 0) : 150000000;
+    sha_mib = argc > 2 ? strtoull(argv[2], NULL, 0) : 1;
+    sha_len = sha_mib * MiB;
+    /* guest.bin sits next to this program. */
+    snprintf(image, sizeof(image), "%s", prog);
+    if (strrchr(image, '/')) {
+        *strrchr(image, '/') = 0;
+    } else {
+        strcpy(image, ".");
+    }
+    strcat(image, "/guest.bin");
+    machine_init(image);
+
+    /* Integer loop. */
+    t0 = now();
+    g = guest_call(GUEST_BENCH_LOOP, iters, 0, 0, &insns);
+    tg = now() - t0;
+    t0 = now();
+    n = bench_loop(iters);
+    tn = now() - t0;
+    if (g != n) {
+        fprintf(stderr, "mips: loop result differs: guest %#" PRIx64
+                " native %#" PRIx64 "\n", g, n);
+        return 1;
+    }
+    printf("loop:   %" PRIu64 " guest insns in %.3f s = %.1f MIPS; "
+           "native %.3f s; slowdown %.1fx\n",
+           insns, tg, insns / tg / 1e6, tn, tg / tn);
+
+    /* SHA-256 over a buffer. */
+    if (DATA + sha_len > RAM_SIZE) {
+        fprintf(stderr, "mips: sha256 buffer too large\n");
+        return 1;
+    }
+    for (size_t i = 0; i < sha_len; i++) {
+        host[DATA + i] = (uint8_t)(i * 131 + (i >> 9));
+    }
+    t0 = now();
+    guest_call(GUEST_BENCH_SHA256, DATA, sha_len, OUTPUT, &insns);
+    tg = now() - t0;
+    memcpy(guest_out, host + OUTPUT, sizeof(guest_out));
+    t0 = now();
+    bench_sha256(host + DATA, sha_len, native_out);
+    tn = now() - t0;
+    if (memcmp(guest_out, native_out, sizeof(guest_out))) {
+        fprintf(stderr, "mips: sha256 differs from native\n");
+        return 1;
+    }
+    printf("sha256: %" PRIu64 " MiB, %" PRIu64 " guest insns in %.3f s = %.1f MIPS; "
+           "native %.4f s; slowdown %.1fx\n",
+           sha_mib, insns, tg, insns / tg / 1e6, tn, tg / tn);
+
+    strbuf_append(&sb, "");
+    tcg_dump_info(&sb);
+    printf("\n%s", sb.str);
+    strbuf_free(&sb);
+    return 0;
+}
