@@ -450,6 +450,7 @@ check_exc32:
     pushl %ebp
     movl %esp, %ebp
     pushal
+    movl $0, exc_recover
     xorl %eax, %eax
     movl 12(%ebp), %ecx
     cmpl exc_vector, %ecx
@@ -885,6 +886,7 @@ idt64_load:
     .globl check_exc64
 check_exc64:
     pushq %rax
+    movq $0, exc_recover
     xorl %eax, %eax
     cmpl exc_vector, %esi
     jne 1f
