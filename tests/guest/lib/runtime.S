@@ -433,6 +433,10 @@ idt32_init:
     incl %eax
     cmpl $256, %eax
     jb 1b
+    movl $VEC_TO_KERNEL, %eax       /* user code's way back */
+    call idt32_stub
+    movl $GATE_INT_U, %ecx
+    call idt32_set
     popal
 idt32_load:
     pushl $idt32
@@ -871,6 +875,10 @@ idt64_init:
     incl %edi
     cmpl $256, %edi
     jb 1b
+    movl $VEC_TO_KERNEL, %edi
+    call idt64_stub
+    movl $GATE_INT_U, %edx
+    call idt64_set
     popq %rdx
     popq %rsi
     popq %rdi

@@ -180,8 +180,8 @@
 /*
  * Run user code at CPL 3 (selectors UCODE32/UDATA, stack ustack_top); the
  * code returns to the kernel by raising any exception/interrupt, e.g.
- * "int $VEC_TO_KERNEL", after which execution continues at cont on the
- * kernel stack as it was here.  Needs a TSS with ESP0 (tss32_load).
+ * "int $VEC_TO_KERNEL" (a DPL 3 gate), after which execution continues at
+ * cont on the kernel stack as it was here.  Needs a TSS with ESP0 (tss32_load).
  */
 #define VEC_TO_KERNEL 0x81
 .macro USER32 code, cont
