@@ -42,7 +42,7 @@ newer() {
     return 1
 }
 
-common_deps=("$SRC/lib/runtime.h" "$SRC/lib/link.ld" "$0")
+common_deps=("$SRC/lib/runtime.h" "$SRC/lib/link.ld" "$SRC/build.sh")
 rt_obj=$OUT/obj/runtime.o
 if newer "$rt_obj" "$SRC/lib/runtime.S" "${common_deps[@]}"; then
     echo "  AS      $SRC/lib/runtime.S"

@@ -11,6 +11,7 @@ The programs run under Osprey's pc machine once it exists (skipped until
 Debian's qemu-system-x86_64 (TCG) when installed, which keeps the
 programs themselves honest.  Deselect the QEMU runs with -m "not qemu".
 """
+import os
 import re
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ def guest_programs():
             pytest.skip(f"{tool} not installed: cannot build guest programs")
     r = subprocess.run([str(GUEST_SRC / "build.sh")], capture_output=True,
                        text=True, timeout=300,
-                       env={"BUILD": str(BUILD), "PATH": "/usr/bin:/bin"})
+                       env=dict(os.environ, BUILD=str(BUILD)))
     assert r.returncode == 0, f"build.sh failed:\n{r.stdout}{r.stderr}"
     return GUEST_OUT
 
@@ -120,5 +121,28 @@ def test_guest_program_qemu(guest_programs, name):
 
 def test_every_program_is_listed():
     """The parametrisation found the programs the CPU issue asks for."""
-    for name in ("hello",):
+    for name in ("hello", "modes", "exceptions", "paging", "syscall", "smc"):
         assert name in PROGRAMS
+
+
+def test_parse_tap_sees_failures_and_gaps():
+    """The checker's parser: plan, ok/not ok, skips count as ok."""
+    plan, results = parse_tap("1..3\nok 1 - a\n# note\nnot ok 2 - b\n"
+                              "ok 4 - c # SKIP\n")
+    assert plan == 3
+    assert results == {1: (True, "a"), 2: (False, "b"),
+                       4: (True, "c # SKIP")}
+
+
+def test_programs_are_multiboot_elf32(guest_programs):
+    """Each image is ELF32 i386 with a Multiboot header in its first 8 KiB."""
+    for name in PROGRAMS:
+        data = (guest_programs / f"{name}.elf").read_bytes()
+        assert data[:5] == b"\x7fELF\x01", name          # ELFCLASS32
+        assert int.from_bytes(data[18:20], "little") == 3, name   # EM_386
+        head = data[:8192]
+        off = head.find((0x1BADB002).to_bytes(4, "little"))
+        assert off >= 0 and off % 4 == 0, name
+        flags = int.from_bytes(head[off + 4:off + 8], "little")
+        csum = int.from_bytes(head[off + 8:off + 12], "little")
+        assert (0x1BADB002 + flags + csum) & 0xffffffff == 0, name
