@@ -37,7 +37,7 @@ ist1_top:
     .code32
     .globl test_main
 test_main:
-    PLAN 35
+    PLAN 37
     PRINTLN "# 32-bit protected mode"
     call tss32_load
     movl %cr0, %eax
@@ -312,6 +312,26 @@ bp64_insn:
     movq %rsp, %rax
     cmpq exc_rsp, %rax
     CHECK64 e, "IST=1: the frame holds the interrupted RSP"
+
+    /* #DF in long mode: #GP through a not-present gate; #DF on IST1. */
+    movl $8, %edi
+    call idt64_stub
+    movl $GATE_INT | (1 << 8), %edx
+    call idt64_set
+    movl $13, %edi
+    call idt64_stub
+    movl $GATE_ABSENT, %edx
+    call idt64_set
+    EXPECT_EXC64 1f
+    movabsq $0x8000000000000000, %rax
+    movq (%rax), %rbx
+1:  movl $13, %edi
+    call idt64_stub
+    movl $GATE_INT, %edx
+    call idt64_set
+    CHECK_EXC64 8, 0, 0, "64-bit #DF (#GP through a not-present gate): vector 8, error 0"
+    cmpq $IST1_TOP - 40, exc_frame_sp
+    CHECK64 e, "64-bit #DF through an IST=1 gate: frame on the IST1 stack"
 
     /* Without IST, a CPL 0 exception stays on the current stack. */
     EXPECT_EXC64 1f
