@@ -15,3 +15,8 @@ def osprey():
     if not path.exists():
         pytest.fail(f"{path} missing: run make first")
     return str(path)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "qemu: runs qemu-system-x86_64 (deselect: -m 'not qemu')")
