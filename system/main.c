@@ -408,7 +408,7 @@ static bool create_serial_ports(Config *cfg, Error **errp)
         n = 1;
     }
     for (size_t i = 0; i < n; i++) {
-        char label[16];
+        char label[32];
         Chardev *chr;
 
         if (!strcmp(specs[i], "none")) {

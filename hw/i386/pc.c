@@ -33,6 +33,7 @@
 #include "hw/rtc/mc146818rtc.h"
 #include "hw/southbridge/piix.h"
 #include "hw/sysbus.h"
+#include "hw/qdev-properties.h"
 #include "hw/timer/i8254.h"
 #include "hw/char/serial.h"
 #include "system/main-loop.h"
@@ -208,7 +209,7 @@ static bool pc_firmware_init(PCMachineState *pcms, const char *path,
         return false;
     }
     if (fstat(fd, &st) < 0 || st.st_size <= 0 || st.st_size % 65536 ||
-        st.st_size > 16 * MiB) {
+        (uint64_t)st.st_size > 16 * MiB) {
         error_setg(errp, "-bios %s: firmware size must be a non-zero "
                    "multiple of 64 KiB, at most 16 MiB", path);
         close(fd);
@@ -257,9 +258,7 @@ static void pc_interrupts_init(PCMachineState *pcms)
     isa_bus_irqs(pcms->isa_bus, pcms->gsi);
 
     /* MSIs (from the IOAPIC and PCI devices) and the local APIC pages. */
-    memory_region_add_subregion_overlap(get_system_memory(),
-                                        APIC_DEFAULT_ADDRESS,
-                                        apic_msi_region(), 0x1000);
+    apic_msi_region();
     pcms->eoi_notifier.notify = pc_eoi_broadcast;
     apic_add_eoi_notifier(&pcms->eoi_notifier);
 }
@@ -480,7 +479,7 @@ static void pc_apply_boot_state(PCMachineState *pcms)
     pc_load_segment(&env->segs[R_GS], &st->gs);
     pc_load_segment(&env->segs[R_SS], &st->ss);
     cpu_load_eflags(env, st->rflags, ~0ULL);
-    x86_cpu_update_hflags(env);
+    x86_update_hflags(env);
     x86_tlb_flush(env);
 }
 
