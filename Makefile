@@ -70,7 +70,7 @@ LIB       := $(BUILD)/libosprey.a
 # linked even when nothing references it by name.
 WHOLE_LIB := -Wl,--whole-archive $(LIB) -Wl,--no-whole-archive
 
-.PHONY: all check unit-tests fuzz-targets clean deps run guest bench
+.PHONY: all check unit-tests fuzz-targets clean deps run guest guest-tests bench
 all: $(BUILD)/osprey $(TOOL_BINS)
 
 # Build dependencies are installed by the README's commands (make check,
@@ -126,7 +126,7 @@ CHECK_EXTRA_BUILDS := tsan fuzz
 endif
 check:
 	$(Q)scripts/install-deps.sh test
-	$(Q)$(MAKE) --no-print-directory all unit-tests
+	$(Q)$(MAKE) --no-print-directory all unit-tests guest guest-tests
 ifneq ($(filter tsan,$(CHECK_EXTRA_BUILDS)),)
 	$(Q)$(MAKE) --no-print-directory SANITIZE=thread BUILD=$(BUILD)-tsan \
 		$(TSAN_TESTS:%=$(BUILD)-tsan/tests/%)
@@ -154,11 +154,21 @@ bench: all
 guest:
 	$(Q)GUEST_DIR=$(BUILD)/guest scripts/build-guest.sh
 
-# The README's first command: set up and start the default guest.
+# Our own x86 test programs (Multiboot ELFs), run by the system tests.
+guest-tests:
+	$(Q)BUILD=$(BUILD) tests/guest/build.sh
+
+# The README's first command: set up and start the default guest, with the
+# serial console and the monitor on this terminal (Ctrl-A x quits,
+# Ctrl-A c switches between console and monitor).
+RUN_MEM ?= 512
+RUN_SMP ?= 2
 run:
 	$(Q)scripts/install-deps.sh build
-	$(Q)$(MAKE) --no-print-directory all
-	$(Q)$(BUILD)/osprey --help
+	$(Q)$(MAKE) --no-print-directory all guest
+	$(Q)$(BUILD)/osprey -M pc -m $(RUN_MEM) -smp $(RUN_SMP) -nographic \
+		-kernel $(BUILD)/guest/vmlinuz -initrd $(BUILD)/guest/initramfs.cpio.gz \
+		-append "console=ttyS0 quiet"
 
 clean:
 	rm -rf $(BUILD) $(BUILD)-tsan $(BUILD)-fuzz
