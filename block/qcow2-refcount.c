@@ -531,14 +531,17 @@ int64_t qcow2_alloc_bytes(BlockDriverState *bs, uint64_t size)
     int64_t off;
     assert(size > 0 && size <= s->cluster_size);
 
+    int ret = -ERANGE;
     if (s->free_byte_offset &&
         offset_into_cluster(s, s->free_byte_offset) + size <= s->cluster_size) {
         off = s->free_byte_offset;
-        int ret = qcow2_update_refcount(bs, off, 1, 1);
-        if (ret < 0) {
+        ret = qcow2_update_refcount(bs, off, 1, 1);
+        /* A full refcount (e.g. refcount_bits=1) just means a new cluster. */
+        if (ret < 0 && ret != -ERANGE) {
             return ret;
         }
-    } else {
+    }
+    if (ret == -ERANGE) {
         off = qcow2_alloc_clusters(bs, s->cluster_size);
         if (off < 0) {
             return off;

@@ -190,8 +190,10 @@ static int write_snapshots(BlockDriverState *bs)
         stbe64(h + 48, sn->disk_size);
         stbe64(h + 56, sn->icount);
         off += SN_HEADER_SIZE + SN_EXTRA_SIZE;
-        memcpy(buf + off, sn->unknown_extra, sn->unknown_extra_size);
-        off += sn->unknown_extra_size;
+        if (sn->unknown_extra_size) {
+            memcpy(buf + off, sn->unknown_extra, sn->unknown_extra_size);
+            off += sn->unknown_extra_size;
+        }
         memcpy(buf + off, sn->id_str, id_len);
         off += id_len;
         memcpy(buf + off, sn->name, name_len);
