@@ -68,6 +68,10 @@ uint8_t *qcow2_cache_get(BlockDriverState *bs, Qcow2Cache *c,
         if (e->offset == offset) {
             e->ref++;
             e->lru = ++c->lru_counter;
+            if (!read_from_disk) {
+                /* A new table in a reused cluster: stale contents go. */
+                memset(e->table, 0, s->cluster_size);
+            }
             return e->table;
         }
     }

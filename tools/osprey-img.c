@@ -699,10 +699,6 @@ static int img_snapshot(int argc, char **argv)
     }
     (void)quiet;
     const char *filename = argv[optind];
-    if (action == SN_APPLY) {
-        flags &= ~BDRV_O_NO_BACKING;  /* the backing chain stays as is */
-        flags |= BDRV_O_NO_BACKING;
-    }
     BlockDriverState *bs = open_image(filename, fmt, flags);
     if (!bs) {
         return 1;
@@ -1294,7 +1290,7 @@ static int img_io(int argc, char **argv)
         ret = io_command(blk, cmd);
         free(cmd);
     }
-    if (ret == 0 && !(flags & BDRV_O_RDWR) == 0 && blk_flush(blk) < 0) {
+    if (ret == 0 && (flags & BDRV_O_RDWR) && blk_flush(blk) < 0) {
         ret = 1;
     }
     blk_unref(blk);

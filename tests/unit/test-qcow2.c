@@ -565,6 +565,54 @@ static void test_query_block(void **state)
     free(file);
 }
 
+static void test_cache_modes(void **state)
+{
+    int flags = BDRV_O_RDWR;
+    bool wt = false;
+    assert_int_equal(blk_parse_cache_mode("none", &flags, &wt), 0);
+    assert_true(flags & BDRV_O_NOCACHE);
+    assert_false(wt);
+    assert_int_equal(blk_parse_cache_mode("directsync", &flags, &wt), 0);
+    assert_true((flags & BDRV_O_NOCACHE) && wt);
+    assert_int_equal(blk_parse_cache_mode("unsafe", &flags, &wt), 0);
+    assert_true(!(flags & BDRV_O_NOCACHE) && (flags & BDRV_O_NO_FLUSH));
+    assert_int_equal(blk_parse_cache_mode("writethrough", &flags, &wt), 0);
+    assert_true(wt && !(flags & (BDRV_O_NOCACHE | BDRV_O_NO_FLUSH)));
+    assert_int_equal(blk_parse_cache_mode("sometimes", &flags, &wt), -EINVAL);
+
+    /* O_DIRECT with unaligned requests goes through aligned bounces. */
+    char *raw = path("direct.raw"), *q = path("direct.qcow2");
+    BlockCreateOptions o = { .size = 100000 };
+    assert_int_equal(bdrv_create("raw", raw, &o, NULL), 0);
+    create_qcow2(q, 1 * MiB, 65536, 0, NULL, NULL);
+    const char *files[] = { raw, q };
+    for (int i = 0; i < 2; i++) {
+        Error *err = NULL;
+        BlockBackend *blk = blk_new_open(files[i], NULL,
+                                         BDRV_O_RDWR | BDRV_O_NOCACHE, &err);
+        if (!blk) {
+            /* Some filesystems (tmpfs) have no O_DIRECT: say so clearly. */
+            assert_non_null(strstr(error_get_pretty(err), "O_DIRECT"));
+            error_free(err);
+            continue;
+        }
+        uint8_t buf[5000], back[5000];
+        memset(buf, 0x5a, sizeof(buf));
+        assert_int_equal(blk_pwrite(blk, 99999 - 5000, 5000, buf), 0);
+        assert_int_equal(blk_flush(blk), 0);
+        assert_int_equal(blk_pread(blk, 99999 - 5000, 5000, back), 0);
+        assert_memory_equal(buf, back, sizeof(buf));
+        blk_unref(blk);
+    }
+    struct stat st;
+    assert_int_equal(stat(raw, &st), 0);
+    assert_int_equal(st.st_size, 100000);   /* no alignment padding */
+    unlink(raw);
+    unlink(q);
+    free(raw);
+    free(q);
+}
+
 /* ---- malformed images ---- */
 
 static void patch(const char *file, uint64_t off, const void *data, size_t n)
@@ -667,8 +715,11 @@ static void test_malformed_header(void **state)
     bdrv_unref(bs);
     patch_be64(f, 72, 0);
 
-    /* An unknown header extension is skipped. */
+    /* An unknown header extension (here: the feature table's) is skipped. */
+    patch_be32(f, 112, 0x12345678);
     bs = open_rw(f);
+    fill(bs, 0, 4096, 3);
+    assert_clean(bs);
     bdrv_unref(bs);
 
     assert_int_equal(truncate(f, 50), 0);
@@ -819,6 +870,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_overlay),
         cmocka_unit_test(test_locking),
         cmocka_unit_test(test_query_block),
+        cmocka_unit_test(test_cache_modes),
         cmocka_unit_test(test_malformed_header),
         cmocka_unit_test(test_malformed_snapshots),
         cmocka_unit_test(test_refcount_overflow),
