@@ -384,9 +384,6 @@ static void dump_human_info(BlockDriverState *bs, QObject *info)
             printf("backing file format: %s\n", bs->backing_format);
         }
     }
-    if (bs->dirty_flag) {
-        printf("cleanly shut down: no\n");
-    }
     QEMUSnapshotInfo *sn;
     int nb = bdrv_snapshot_list(bs, &sn);
     if (nb > 0) {

@@ -415,3 +415,25 @@ def test_malformed_images_fail_cleanly(oimg, tmp_path):
         assert r.returncode == 1, name
         assert msg in r.stderr, (name, r.stderr)
         assert r.stderr.startswith(f"osprey-img: Could not open '{path}': ")
+
+
+@pytest.mark.parametrize("bit,msg", [(0, "Image is dirty"),
+                                     (1, "Image is corrupt; cannot be opened "
+                                         "read/write")])
+def test_dirty_and_corrupt_bits(oimg, tmp_path, bit, msg):
+    img = tmp_path / "d.qcow2"
+    run(oimg, "create", "-q", "-f", "qcow2", img, "1M")
+    run(oimg, "io", img, "write -P 4 0 64k")
+    with open(img, "r+b") as f:
+        f.seek(72)
+        f.write(struct.pack(">Q", 1 << bit))
+    r = run(oimg, "io", img, "write -P 1 0 1", check=False)
+    assert r.returncode == 1 and msg in r.stderr
+    # Read-only use is still fine, and info reports the flag as qemu-img.
+    run(oimg, "io", "-r", img, "read -P 4 0 64k")
+    ours = json.loads(run(oimg, "info", "--output=json", img).stdout)
+    theirs = json.loads(run(QEMU_IMG, "info", "--output=json", img).stdout)
+    assert ours == theirs
+    run(oimg, "check", "-r", "all", img)
+    run(oimg, "io", img, "write -P 1 0 1")
+    qemu_check(img)
