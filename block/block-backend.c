@@ -470,6 +470,15 @@ void blk_drain(BlockBackend *blk)
     }
 }
 
+void blk_drain_all(void)
+{
+    BlockBackend *blk;
+    /* Completions never add or remove backends, so the walk is stable. */
+    QTAILQ_FOREACH(blk, &backends, link) {
+        blk_drain(blk);
+    }
+}
+
 /* ---- monitor ---- */
 
 static QObject *image_info_chain(BlockDriverState *bs)

@@ -387,7 +387,7 @@ int qcow2_snapshot_goto(BlockDriverState *bs, const char *name_or_id,
 
     int idx = find_snapshot(s, name_or_id);
     if (idx < 0) {
-        error_setg(errp, "Could not apply snapshot '%s': no such snapshot",
+        error_setg(errp, "Could not apply snapshot '%s': snapshot not found",
                    name_or_id);
         return -ENOENT;
     }
@@ -485,7 +485,7 @@ int qcow2_snapshot_delete(BlockDriverState *bs, const char *name_or_id,
     int ret;
 
     if (idx < 0) {
-        error_setg(errp, "Could not delete snapshot '%s': no such snapshot",
+        error_setg(errp, "Could not delete snapshot '%s': snapshot not found",
                    name_or_id);
         return -ENOENT;
     }

@@ -706,8 +706,10 @@ static int img_snapshot(int argc, char **argv)
     case SN_LIST: {
         QEMUSnapshotInfo *sn;
         int nb = bdrv_snapshot_list(bs, &sn);
-        printf("Snapshot list:\n");
-        dump_snapshot_header();
+        if (nb > 0) {
+            printf("Snapshot list:\n");
+            dump_snapshot_header();
+        }
         for (int i = 0; i < nb; i++) {
             dump_snapshot(&sn[i]);
         }

@@ -64,6 +64,12 @@ void blk_aio_pdiscard(BlockBackend *blk, int64_t offset, int64_t bytes,
                       BlockCompletionFunc *cb, void *opaque);
 /* Wait (running the main loop) until every request of blk completed. */
 void blk_drain(BlockBackend *blk);
+/*
+ * Drain every backend.  savevm/loadvm and other users of the bdrv_* API on
+ * blk_bs() (snapshots, VM state) call this first, with the VM stopped:
+ * the bdrv_* calls do not take the backend's lock.
+ */
+void blk_drain_all(void);
 /* Requests submitted and not yet completed (callback not yet run). */
 int blk_in_flight(BlockBackend *blk);
 

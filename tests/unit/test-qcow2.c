@@ -441,7 +441,7 @@ static void test_aio(void **state)
     assert_memory_equal(b, rb, sizeof(b));
     /* Errors come back through the callback too. */
     blk_aio_preadv(blk, 8 * MiB, riov, 1, aio_cb, &d);
-    blk_drain(blk);
+    blk_drain_all();
     assert_int_equal(d.ret, -EINVAL);
     assert_int_equal(blk_in_flight(blk), 0);
     blk_unref(blk);
