@@ -219,6 +219,7 @@ int qcow2_refcount_init(BlockDriverState *bs, Error **errp)
         free(buf);
         return ret;
     }
+    s->reftable_bytes = bytes;
     s->refcount_table = xnew_array(uint64_t, s->refcount_table_size);
     for (uint32_t i = 0; i < s->refcount_table_size; i++) {
         s->refcount_table[i] = ldbe64(buf + 8 * i);
@@ -499,8 +500,41 @@ static int grow_reftable(BlockDriverState *bs, uint64_t min_entries)
                               (uint64_t)prev_size * 8, -1);
     }
     s->refcount_table_offset = off;
+    s->reftable_bytes = clusters * s->cluster_size;
     s->reftable_dirty = true;
     return 0;
+}
+
+static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b,
+                           uint64_t blen)
+{
+    return alen && blen && a < b + blen && b < a + alen;
+}
+
+/*
+ * Refcounts that claim live metadata is free would make us overwrite it:
+ * check new clusters against the tables we know, as QEMU's overlap check.
+ */
+static bool overlaps_metadata(BDRVQcow2State *s, uint64_t off, uint64_t len)
+{
+    if (ranges_overlap(off, len, 0, s->cluster_size) ||
+        ranges_overlap(off, len, s->l1_table_offset,
+                       (uint64_t)s->l1_size * 8) ||
+        ranges_overlap(off, len, s->refcount_table_offset,
+                       s->reftable_bytes) ||
+        (s->reftable_moved &&
+         ranges_overlap(off, len, s->old_reftable_offset,
+                        (uint64_t)s->old_reftable_clusters * s->cluster_size)) ||
+        ranges_overlap(off, len, s->snapshots_offset, s->snapshots_size)) {
+        return true;
+    }
+    for (uint32_t i = 0; i < s->refcount_table_size; i++) {
+        uint64_t rb = s->refcount_table[i] & REFT_OFFSET_MASK;
+        if (rb && ranges_overlap(off, len, rb, s->cluster_size)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t size)
@@ -511,6 +545,12 @@ int64_t qcow2_alloc_clusters(BlockDriverState *bs, uint64_t size)
     int ret = find_free_clusters(bs, n, &idx);
     if (ret < 0) {
         return ret;
+    }
+    if (overlaps_metadata(s, idx << s->cluster_bits, n << s->cluster_bits)) {
+        qcow2_signal_corruption(bs, "Preventing invalid allocation of "
+                                "clusters at %#" PRIx64 " over metadata",
+                                idx << s->cluster_bits);
+        return -EIO;
     }
     reserve(s, idx, n);
     ret = qcow2_update_refcount(bs, idx << s->cluster_bits,

@@ -1207,6 +1207,24 @@ static int qcow2_open(BlockDriverState *bs, int flags, Error **errp)
     if (ret < 0) {
         goto fail;
     }
+    if (!bs->read_only && !(flags & BDRV_O_CHECK)) {
+        /*
+         * Allocation trusts the refcount blocks: one outside the file would
+         * read as all-free and let new data overwrite live clusters.
+         */
+        for (uint32_t i = 0; i < s->refcount_table_size; i++) {
+            uint64_t off = s->refcount_table[i] & REFT_OFFSET_MASK;
+            if (off && (offset_into_cluster(s, off) ||
+                        off >= (uint64_t)file_len)) {
+                error_setg(errp, "Refcount block %" PRIu32 " at offset %#"
+                           PRIx64 " is unaligned or beyond end of file; "
+                           "repair the image with 'osprey-img check -r all'",
+                           i, off);
+                ret = -EINVAL;
+                goto fail;
+            }
+        }
+    }
     int l2_entries = MIN(64, MAX(8, (int)(4 * MiB >> s->cluster_bits)));
     qcow2_cache_init(&s->l2_cache, l2_entries, s->cluster_size);
     s->cluster_cache = xmalloc(s->cluster_size);

@@ -130,6 +130,7 @@ typedef struct BDRVQcow2State {
     uint32_t refcount_table_size;   /* entries (in memory; may be larger
                                        than on disk until the next flush) */
     uint64_t *refcount_table;
+    uint64_t reftable_bytes;    /* size of the table at its offset */
     bool reftable_dirty;
     /* A grown table not yet written: old location to free afterwards. */
     bool reftable_moved;

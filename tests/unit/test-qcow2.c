@@ -814,6 +814,35 @@ static void test_bad_tables_read(void **state)
     free(f);
 }
 
+static void test_metadata_overlap(void **state)
+{
+    /* Refcount of the L1 table (cluster 3) says free: no reuse allowed. */
+    char *f = fresh("overlap.qcow2");
+    uint8_t zero[2] = { 0, 0 };
+    patch(f, 0x20000 + 2 * 3, zero, 2);
+    BlockDriverState *bs = open_rw(f);
+    uint8_t buf[512] = { 1 };
+    assert_int_equal(bdrv_pwrite(bs, 0, sizeof(buf), buf), -EIO);
+    bdrv_unref(bs);
+    expect_open_error(f, BDRV_O_RDWR, "Image is corrupt");
+    unlink(f);
+    free(f);
+
+    /* A refcount block outside the file: refused for writing only. */
+    f = fresh("rbeof.qcow2");
+    patch_be64(f, 0x10000, 0x100000000ULL);
+    expect_open_error(f, BDRV_O_RDWR, "Refcount block 0 at offset "
+                      "0x100000000 is unaligned or beyond end of file");
+    bs = bdrv_open(f, NULL, 0, NULL);
+    assert_non_null(bs);
+    BdrvCheckResult r;
+    bdrv_check(bs, &r, 0);
+    assert_true(r.corruptions > 0);
+    bdrv_unref(bs);
+    unlink(f);
+    free(f);
+}
+
 static void test_bad_compressed(void **state)
 {
     char *f = path("badc.qcow2");
@@ -876,6 +905,7 @@ int main(void)
         cmocka_unit_test(test_refcount_overflow),
         cmocka_unit_test(test_backing_loop),
         cmocka_unit_test(test_bad_tables_read),
+        cmocka_unit_test(test_metadata_overlap),
         cmocka_unit_test(test_bad_compressed),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
