@@ -488,6 +488,8 @@ static int grow_reftable(BlockDriverState *bs, uint64_t min_entries)
 
     int64_t off = qcow2_alloc_clusters(bs, clusters * s->cluster_size);
     if (off < 0) {
+        /* The table stays where it is, with its old size. */
+        s->refcount_table_size = prev_size;
         return off;
     }
     if (!s->reftable_moved) {

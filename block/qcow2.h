@@ -146,7 +146,7 @@ typedef struct BDRVQcow2State {
     size_t pending_free_cap;
 
     /* Clusters handed out but whose refcount is not yet raised. */
-    uint64_t reserved[8];
+    uint64_t reserved[32];      /* start, count pairs (nested allocations) */
     int nb_reserved;
 
     Qcow2Cache l2_cache;
