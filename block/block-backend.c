@@ -86,8 +86,7 @@ static BlockDriverState *open_snapshot_overlay(const char *filename,
         unlink(tmpl);
         goto out;
     }
-    overlay = bdrv_open(tmpl, "qcow2",
-                        (flags | BDRV_O_RDWR) & ~BDRV_O_SNAPSHOT, errp);
+    overlay = bdrv_open(tmpl, "qcow2", flags & ~BDRV_O_SNAPSHOT, errp);
     unlink(tmpl);
 out:
     free(abs);
