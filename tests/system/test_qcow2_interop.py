@@ -323,12 +323,15 @@ def test_image_locking_with_qemu(oimg, tmp_path):
     q = subprocess.Popen([QEMU_IO, str(img)], stdin=subprocess.PIPE,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.time() + 10
-        while True:
-            r = run(oimg, "io", img, "write -P 1 0 1", check=False)
-            if r.returncode != 0 or time.time() > deadline:
-                break
-            time.sleep(0.1)
+        # Wait until qemu-io holds its OFD locks on the image.
+        ino = f":{os.stat(img).st_ino} "
+        deadline = time.time() + 60
+        while time.time() < deadline and q.poll() is None:
+            with open("/proc/locks") as f:
+                if any("OFDLCK" in l and ino in l for l in f):
+                    break
+            time.sleep(0.05)
+        r = run(oimg, "io", img, "write -P 1 0 1", check=False)
         assert r.returncode == 1
         assert 'Failed to get "write" lock' in r.stderr
         assert f"Is another process using the image [{img}]?" in r.stderr
