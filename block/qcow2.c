@@ -1016,7 +1016,14 @@ static int qcow2_open(BlockDriverState *bs, int flags, Error **errp)
         s->incompatible_features = ldbe64(hdr + HDR_INCOMPAT);
         s->compatible_features = ldbe64(hdr + HDR_COMPAT);
         s->autoclear_features = ldbe64(hdr + HDR_AUTOCLEAR);
-        s->refcount_order = ldbe32(hdr + HDR_REFCOUNT_ORDER);
+        uint32_t order = ldbe32(hdr + HDR_REFCOUNT_ORDER);
+        /* Checked here, unsigned: a huge value must not turn negative. */
+        if (order > 6) {
+            error_setg(errp, "Reference count entry width too large; may "
+                       "not exceed 64 bits");
+            return -EINVAL;
+        }
+        s->refcount_order = order;
         s->header_length = ldbe32(hdr + HDR_HEADER_LENGTH);
         if (s->header_length < QCOW2_HEADER_V3_SIZE) {
             error_setg(errp, "qcow2 header too short");

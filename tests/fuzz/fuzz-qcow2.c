@@ -1,11 +1,13 @@
 /*
  * libFuzzer target for the qcow2 header and metadata parser: each input
  * is an image file; it is opened read-only (backing files are not
- * followed), read all over, listed and checked.  Nothing may crash, hang
- * or trip the sanitizers, whatever the bytes.
+ * followed), read all over, listed and checked, then opened writable and
+ * written to.  Nothing may crash, hang or trip the sanitizers, whatever
+ * the bytes.
  *
  * Build and run by hand (not part of make):
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 \
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
+ *       -fno-sanitize-recover=all -std=gnu11 \
  *       -D_GNU_SOURCE -DCONFIG_ZLIB -DCONFIG_ZSTD -Iinclude \
  *       tests/fuzz/fuzz-qcow2.c $(find block util -name '*.c') \
  *       system/main-loop.c system/timer.c -lz -lzstd -lm -lpthread \
@@ -62,6 +64,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         BdrvCheckResult res;
         bdrv_check(bs, &res, 0);
     }
+    bdrv_unref(bs);
+
+    /* Then writable: allocation, COW and flush over the same metadata. */
+    bs = bdrv_open(path, "qcow2", BDRV_O_RDWR | BDRV_O_NO_BACKING |
+                   BDRV_O_FORCE_SHARE, &err);
+    if (!bs) {
+        error_free(err);
+        return 0;
+    }
+    memset(buf, 0x5a, sizeof(buf));
+    if (bs->total_size >= 8192) {
+        bdrv_pwrite(bs, bs->total_size / 2, 4096, buf);
+        bdrv_pwrite_zeroes(bs, 0, 4096);
+    }
+    bdrv_flush(bs);
     bdrv_unref(bs);
     return 0;
 }

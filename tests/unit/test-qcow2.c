@@ -693,6 +693,8 @@ static void test_malformed_header(void **state)
 
     patch_be32(f, 96, 7);
     expect_open_error(f, 0, "may not exceed 64 bits");
+    patch_be32(f, 96, 0x80000004);     /* found by the fuzzer */
+    expect_open_error(f, 0, "may not exceed 64 bits");
     patch_be32(f, 96, 4);
 
     patch_be64(f, 72, 1ULL << 40);
