@@ -954,6 +954,55 @@ static char *incompat_feature_names(const uint8_t *table, uint32_t len,
     return strbuf_steal(&sb);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/*
+ * Allocation trusts the refcount blocks: one outside the file would read
+ * as all-free and let new data overwrite live clusters, and one listed
+ * many times could make every cluster look used, so the search for a free
+ * one would never end.
+ */
+static int check_refblock_offsets(BlockDriverState *bs, int64_t file_len,
+                                  Error **errp)
+{
+    BDRVQcow2State *s = bs->opaque;
+    uint64_t *offs = xnew_array(uint64_t, s->refcount_table_size);
+    uint32_t n = 0;
+    int ret = 0;
+
+    for (uint32_t i = 0; i < s->refcount_table_size; i++) {
+        uint64_t off = s->refcount_table[i] & REFT_OFFSET_MASK;
+        if (!off) {
+            continue;
+        }
+        if (offset_into_cluster(s, off) || off >= (uint64_t)file_len) {
+            error_setg(errp, "Refcount block %" PRIu32 " at offset %#" PRIx64
+                       " is unaligned or beyond end of file; repair the "
+                       "image with 'osprey-img check -r all'", i, off);
+            ret = -EINVAL;
+            goto out;
+        }
+        offs[n++] = off;
+    }
+    qsort(offs, n, sizeof(*offs), cmp_u64);
+    for (uint32_t i = 1; i < n; i++) {
+        if (offs[i] == offs[i - 1]) {
+            error_setg(errp, "Refcount block at offset %#" PRIx64 " is "
+                       "listed twice in the refcount table; repair the image "
+                       "with 'osprey-img check -r all'", offs[i]);
+            ret = -EINVAL;
+            goto out;
+        }
+    }
+out:
+    free(offs);
+    return ret;
+}
+
 static void qcow2_close(BlockDriverState *bs)
 {
     BDRVQcow2State *s = bs->opaque;
@@ -1215,21 +1264,9 @@ static int qcow2_open(BlockDriverState *bs, int flags, Error **errp)
         goto fail;
     }
     if (!bs->read_only && !(flags & BDRV_O_CHECK)) {
-        /*
-         * Allocation trusts the refcount blocks: one outside the file would
-         * read as all-free and let new data overwrite live clusters.
-         */
-        for (uint32_t i = 0; i < s->refcount_table_size; i++) {
-            uint64_t off = s->refcount_table[i] & REFT_OFFSET_MASK;
-            if (off && (offset_into_cluster(s, off) ||
-                        off >= (uint64_t)file_len)) {
-                error_setg(errp, "Refcount block %" PRIu32 " at offset %#"
-                           PRIx64 " is unaligned or beyond end of file; "
-                           "repair the image with 'osprey-img check -r all'",
-                           i, off);
-                ret = -EINVAL;
-                goto fail;
-            }
+        ret = check_refblock_offsets(bs, file_len, errp);
+        if (ret < 0) {
+            goto fail;
         }
     }
     int l2_entries = MIN(64, MAX(8, (int)(4 * MiB >> s->cluster_bits)));

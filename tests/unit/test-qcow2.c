@@ -835,6 +835,11 @@ static void test_metadata_overlap(void **state)
     patch_be64(f, 0x10000, 0x100000000ULL);
     expect_open_error(f, BDRV_O_RDWR, "Refcount block 0 at offset "
                       "0x100000000 is unaligned or beyond end of file");
+    /* The same block listed twice: refused too. */
+    patch_be64(f, 0x10000, 0x20000);
+    patch_be64(f, 0x10008, 0x20000);
+    expect_open_error(f, BDRV_O_RDWR, "listed twice");
+    patch_be64(f, 0x10000, 0x100000000ULL);
     bs = bdrv_open(f, NULL, 0, NULL);
     assert_non_null(bs);
     BdrvCheckResult r;
