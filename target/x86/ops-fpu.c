@@ -2,14 +2,10 @@
  * x87 floating point, and the FXSAVE image shared with SSE.
  *
  * Registers are kept as raw 80-bit values (env->fpregs, physical order;
- * ST(i) is fpregs[(TOP + i) & 7]) and computed on as host long double,
- * which must be the same 80-bit format (x86 hosts).  The rounding control
- * of FCW is applied with fesetround(); precision control (24/53 bits) by
- * rounding the 64-bit result once more, which can differ from a real x87
- * in the last bit (double rounding) and in exponent range.  Flags come
- * from the host's fenv plus the denormal-operand and stack-fault checks
- * done here; C1 ("rounded up") is derived from the exact error of the
- * basic operations.
+ * ST(i) is fpregs[(TOP + i) & 7]).  Stack, tags, exceptions and state
+ * images are handled here; the arithmetic itself (including rounding and
+ * precision control, C1, conversions and the transcendentals) runs on the
+ * host's x87, so this file needs an x86 host.
  *
  * Unmasked exceptions set FSW.ES; the next waiting x87 instruction (or
  * WAIT, or an MMX instruction) then raises #MF when CR0.NE is set.  With
@@ -18,9 +14,7 @@
  * the unscaled result.
  */
 #include "util/osdep.h"
-#include <fenv.h>
 #include <float.h>
-#include <math.h>
 #include "insn.h"
 #include "fpu.h"
 
@@ -40,20 +34,6 @@ typedef union FPU80 {
 #define FPU_INDEFINITE_SE   0xffff
 
 /* ---- register file ---------------------------------------------------- */
-
-static inline long double reg_to_ld(const X86FPReg *r)
-{
-    FPU80 u = { .d = 0 };
-    u.r.mant = r->mant;
-    u.r.se = r->sign_exp;
-    return u.d;
-}
-
-static inline X86FPReg ld_to_reg(long double d)
-{
-    FPU80 u = { .d = d };
-    return (X86FPReg){ u.r.mant, u.r.se };
-}
 
 static inline int st_index(CPUX86State *env, int i)
 {
@@ -85,19 +65,6 @@ static void fpu_pop(CPUX86State *env)
 
 /* ---- classification ---------------------------------------------------- */
 
-static inline bool reg_is_nan(X86FPReg r)
-{
-    return (r.sign_exp & 0x7fff) == 0x7fff && (r.mant >> 63) &&
-           (r.mant << 1);
-}
-static inline bool reg_is_snan(X86FPReg r)
-{
-    return reg_is_nan(r) && !((r.mant >> 62) & 1);
-}
-static inline bool reg_is_denormal(X86FPReg r)
-{
-    return (r.sign_exp & 0x7fff) == 0 && r.mant;
-}
 /* Unsupported encodings: a nonzero exponent without the integer bit. */
 static inline bool reg_is_unsupported(X86FPReg r)
 {
@@ -177,306 +144,228 @@ static bool fpu_push(CPUX86State *env, X86FPReg v)
     return true;
 }
 
-/* ---- host arithmetic ----------------------------------------------------- */
+/* ---- the host x87 ------------------------------------------------------ */
+/*
+ * Arithmetic runs on the host's own x87 (this file needs an x86 host
+ * anyway for its long double): the guest's operands are loaded with FLD
+ * m80 (which never raises), one instruction runs under the guest's
+ * rounding and precision control with every exception masked, and its
+ * status word gives the flags, C0-C3 and the masked result exactly as a
+ * real x87 produces them.  The guest's masks are applied afterwards.
+ */
+typedef struct HostX87 {
+    FPU80 a, b;         /* in: ST(0), ST(1) */
+    FPU80 r0, r1;       /* out: ST(0), ST(1) */
+    uint16_t cw, sw, sw0, old;
+    uint16_t m16;       /* memory operands of conversions */
+    uint32_t m32;
+    uint64_t m64;
+    uint8_t m80[10];
+} HostX87;
 
-typedef struct FPUCtx {
-    CPUX86State *env;
-    int old_round;
-    uint16_t flags;
-} FPUCtx;
+#define HX_ASM(in, insn, out) \
+    __asm__ volatile(in \
+                     "fnstsw %[sw0]\n\t" insn "\n\tfnstsw %[sw]\n\t" out \
+                     "fldcw %[old]" \
+                     : [sw] "=m"(h->sw), [sw0] "=m"(h->sw0), [r0] "=m"(h->r0.d), \
+                       [r1] "=m"(h->r1.d), [m16] "+m"(h->m16), \
+                       [m32] "+m"(h->m32), [m64] "+m"(h->m64), [m80] "+m"(h->m80) \
+                     : [a] "m"(h->a.d), [b] "m"(h->b.d), [old] "m"(h->old) \
+                     : "st", "st(1)", "st(2)", "st(3)", "st(4)", "st(5)", \
+                       "st(6)", "st(7)", "memory")
+#define IN0 ""
+#define IN1 "fldt %[a]\n\t"
+#define IN2 "fldt %[b]\n\tfldt %[a]\n\t"
+#define OUT0 ""
+#define OUT1 "fstpt %[r0]\n\t"
+#define OUT2 "fstpt %[r0]\n\tfstpt %[r1]\n\t"
+#define OUT1_DROP "fstpt %[r0]\n\tfstp %%st(0)\n\t"
 
-static const int fpu_host_round[4] = {
-    FE_TONEAREST, FE_DOWNWARD, FE_UPWARD, FE_TOWARDZERO,
+enum {
+    /* ST(0) op ST(1), in the order of the ModRM.reg field */
+    FPU_ADD, FPU_MUL, FPU_COM, FPU_COMP, FPU_SUB, FPU_SUBR, FPU_DIV, FPU_DIVR,
+    HX_UCOM, HX_TST, HX_F2XM1, HX_SQRT, HX_RNDINT, HX_SIN, HX_COS,
+    HX_PTAN, HX_SINCOS, HX_XTRACT, HX_YL2X, HX_YL2XP1, HX_PATAN, HX_SCALE,
+    HX_PREM, HX_PREM1,
+    HX_LD1, HX_LDL2T, HX_LDL2E, HX_LDPI, HX_LDLG2, HX_LDLN2, HX_LDZ,
+    HX_LD32, HX_LD64, HX_BLD,
+    HX_ST32, HX_ST64, HX_IST16, HX_IST32, HX_IST64, HX_ISTT16, HX_ISTT32,
+    HX_ISTT64, HX_BSTP,
+    /* ST(0) op m32real / m64real, in the order of ModRM.reg */
+    HX_M32, HX_M64 = HX_M32 + 8,
 };
 
-static void fpu_begin(FPUCtx *c, CPUX86State *env)
+static uint16_t host_x87(CPUX86State *env, HostX87 *h, int op)
 {
-    int rc = (env->fpuc >> 10) & 3;
+    struct {
+        uint16_t cw, pad0, sw, pad1;
+        uint32_t rest[5];
+    } fenv;
 
-    c->env = env;
-    c->old_round = -1;
-    if (rc != X86_RC_NEAREST) {
-        c->old_round = fegetround();
-        fesetround(fpu_host_round[rc]);
-    }
-    feclearexcept(FE_ALL_EXCEPT);
-}
-
-static uint16_t fpu_end(FPUCtx *c)
-{
-    int ex = fetestexcept(FE_ALL_EXCEPT);
-
-    if (c->old_round >= 0) {
-        fesetround(c->old_round);
-    }
-    c->flags |= (ex & FE_INVALID ? FSW_IE : 0) | (ex & FE_DIVBYZERO ? FSW_ZE : 0) |
-                (ex & FE_OVERFLOW ? FSW_OE : 0) | (ex & FE_UNDERFLOW ? FSW_UE : 0) |
-                (ex & FE_INEXACT ? FSW_PE : 0);
-    return c->flags;
-}
-
-/* Precision control: round a 64-bit-significand result to 24/53 bits. */
-static long double fpu_precision(CPUX86State *env, long double r)
-{
-    switch ((env->fpuc >> 8) & 3) {
-    case 0: {
-        volatile float f = (float)r;
-        return f;
-    }
-    case 2: {
-        volatile double d = (double)r;
-        return d;
-    }
-    default:
-        return r;
-    }
-}
-
-/* The x87's NaN rule: the QNaN of larger significand (SNaNs quieted). */
-static X86FPReg fpu_nan2(FPUCtx *c, X86FPReg a, X86FPReg b)
-{
-    bool an = reg_is_nan(a), bn = reg_is_nan(b);
-
-    if (reg_is_snan(a) || reg_is_snan(b)) {
-        c->flags |= FSW_IE;
-    }
-    if (an && bn) {
-        if (reg_is_snan(a) != reg_is_snan(b)) {
-            a = reg_is_snan(a) ? b : a;
-        } else if ((b.mant << 1) > (a.mant << 1)) {
-            a = b;
-        }
-    } else if (!an) {
-        a = b;
-    }
-    a.mant |= 1ull << 62;
-    return a;
-}
-
-enum { FPU_ADD, FPU_MUL, FPU_COM, FPU_COMP, FPU_SUB, FPU_SUBR, FPU_DIV, FPU_DIVR };
-
-/* Did rounding increase the magnitude?  err = exact - r. */
-static void fpu_c1_from_error(FPUCtx *c, long double r, long double err)
-{
-    if (err != 0 && ((r > 0 && err < 0) || (r < 0 && err > 0))) {
-        c->env->fpus |= FSW_C1;
-    }
-}
-
-/* a op b for op = FPU_ADD..FPU_DIVR (not the compares). */
-static X86FPReg fpu_arith(FPUCtx *c, int op, X86FPReg a, X86FPReg b)
-{
-    CPUX86State *env = c->env;
-    volatile long double x, y, r;
-    long double err = 0;
-
-    env->fpus &= ~FSW_C1;
-    if (reg_is_nan(a) || reg_is_nan(b)) {
-        return fpu_nan2(c, a, b);
-    }
-    if ((reg_is_denormal(a) || reg_is_denormal(b)) &&
-        !reg_is_unsupported(a) && !reg_is_unsupported(b)) {
-        c->flags |= FSW_DE;
-    }
-    x = reg_to_ld(&a);
-    y = reg_to_ld(&b);
-    if (op == FPU_SUBR || op == FPU_DIVR) {
-        long double t = x;
-        x = y;
-        y = t;
-        op = op == FPU_SUBR ? FPU_SUB : FPU_DIV;
-    }
+    /*
+     * The guest's rounding/precision control with every exception masked,
+     * no flags, and the guest's C0-C3: instructions that leave some of
+     * them unchanged (FPREM's quotient bits on an invalid operand...)
+     * then report the guest's.  TOP and the tags stay the host's.
+     */
+    h->cw = (env->fpuc & 0x0f00) | 0x007f;
+    __asm__ volatile("fnstenv %0" : "=m"(fenv));
+    h->old = fenv.cw;
+    fenv.cw = h->cw;
+    fenv.sw = (fenv.sw & (7u << FSW_TOP_SHIFT)) |
+              (env->fpus & (FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3));
+    __asm__ volatile("fldenv %0" : : "m"(fenv));
     switch (op) {
-    case FPU_ADD: r = x + y; break;
-    case FPU_SUB: r = x - y; break;
-    case FPU_MUL: r = x * y; break;
-    default: r = x / y; break;
+    case FPU_ADD: HX_ASM(IN2, ".byte 0xd8, 0xc1", OUT1_DROP); break;
+    case FPU_MUL: HX_ASM(IN2, ".byte 0xd8, 0xc9", OUT1_DROP); break;
+    case FPU_COM: case FPU_COMP: HX_ASM(IN2, ".byte 0xd8, 0xd1", OUT2); break;
+    case FPU_SUB: HX_ASM(IN2, ".byte 0xd8, 0xe1", OUT1_DROP); break;
+    case FPU_SUBR: HX_ASM(IN2, ".byte 0xd8, 0xe9", OUT1_DROP); break;
+    case FPU_DIV: HX_ASM(IN2, ".byte 0xd8, 0xf1", OUT1_DROP); break;
+    case FPU_DIVR: HX_ASM(IN2, ".byte 0xd8, 0xf9", OUT1_DROP); break;
+    case HX_UCOM: HX_ASM(IN2, ".byte 0xdd, 0xe1", OUT2); break;
+    case HX_TST: HX_ASM(IN1, "ftst", OUT1); break;
+    case HX_F2XM1: HX_ASM(IN1, "f2xm1", OUT1); break;
+    case HX_SQRT: HX_ASM(IN1, "fsqrt", OUT1); break;
+    case HX_RNDINT: HX_ASM(IN1, "frndint", OUT1); break;
+    case HX_SIN: HX_ASM(IN1, "fsin", OUT1); break;
+    case HX_COS: HX_ASM(IN1, "fcos", OUT1); break;
+    case HX_PTAN: HX_ASM(IN1, "fptan", OUT2); break;
+    case HX_SINCOS: HX_ASM(IN1, "fsincos", OUT2); break;
+    case HX_XTRACT: HX_ASM(IN1, "fxtract", OUT2); break;
+    case HX_YL2X: HX_ASM(IN2, "fyl2x", OUT1); break;
+    case HX_YL2XP1: HX_ASM(IN2, "fyl2xp1", OUT1); break;
+    case HX_PATAN: HX_ASM(IN2, "fpatan", OUT1); break;
+    case HX_SCALE: HX_ASM(IN2, "fscale", OUT2); break;
+    case HX_PREM: HX_ASM(IN2, "fprem", OUT2); break;
+    case HX_PREM1: HX_ASM(IN2, "fprem1", OUT2); break;
+    case HX_LD1: HX_ASM(IN0, "fld1", OUT1); break;
+    case HX_LDL2T: HX_ASM(IN0, "fldl2t", OUT1); break;
+    case HX_LDL2E: HX_ASM(IN0, "fldl2e", OUT1); break;
+    case HX_LDPI: HX_ASM(IN0, "fldpi", OUT1); break;
+    case HX_LDLG2: HX_ASM(IN0, "fldlg2", OUT1); break;
+    case HX_LDLN2: HX_ASM(IN0, "fldln2", OUT1); break;
+    case HX_LDZ: HX_ASM(IN0, "fldz", OUT1); break;
+    case HX_LD32: HX_ASM(IN0, "flds %[m32]", OUT1); break;
+    case HX_LD64: HX_ASM(IN0, "fldl %[m64]", OUT1); break;
+    case HX_BLD: HX_ASM(IN0, "fbld %[m80]", OUT1); break;
+    case HX_ST32: HX_ASM(IN1, "fstps %[m32]", OUT0); break;
+    case HX_ST64: HX_ASM(IN1, "fstpl %[m64]", OUT0); break;
+    case HX_IST16: HX_ASM(IN1, "fistps %[m16]", OUT0); break;
+    case HX_IST32: HX_ASM(IN1, "fistpl %[m32]", OUT0); break;
+    case HX_IST64: HX_ASM(IN1, "fistpll %[m64]", OUT0); break;
+    case HX_ISTT16: HX_ASM(IN1, "fisttps %[m16]", OUT0); break;
+    case HX_ISTT32: HX_ASM(IN1, "fisttpl %[m32]", OUT0); break;
+    case HX_ISTT64: HX_ASM(IN1, "fisttpll %[m64]", OUT0); break;
+    case HX_BSTP: HX_ASM(IN1, "fbstp %[m80]", OUT0); break;
+    case HX_M32 + FPU_ADD: HX_ASM(IN1, "fadds %[m32]", OUT1); break;
+    case HX_M32 + FPU_MUL: HX_ASM(IN1, "fmuls %[m32]", OUT1); break;
+    case HX_M32 + FPU_COM: case HX_M32 + FPU_COMP: HX_ASM(IN1, "fcoms %[m32]", OUT1); break;
+    case HX_M32 + FPU_SUB: HX_ASM(IN1, "fsubs %[m32]", OUT1); break;
+    case HX_M32 + FPU_SUBR: HX_ASM(IN1, "fsubrs %[m32]", OUT1); break;
+    case HX_M32 + FPU_DIV: HX_ASM(IN1, "fdivs %[m32]", OUT1); break;
+    case HX_M32 + FPU_DIVR: HX_ASM(IN1, "fdivrs %[m32]", OUT1); break;
+    case HX_M64 + FPU_ADD: HX_ASM(IN1, "faddl %[m64]", OUT1); break;
+    case HX_M64 + FPU_MUL: HX_ASM(IN1, "fmull %[m64]", OUT1); break;
+    case HX_M64 + FPU_COM: case HX_M64 + FPU_COMP: HX_ASM(IN1, "fcoml %[m64]", OUT1); break;
+    case HX_M64 + FPU_SUB: HX_ASM(IN1, "fsubl %[m64]", OUT1); break;
+    case HX_M64 + FPU_SUBR: HX_ASM(IN1, "fsubrl %[m64]", OUT1); break;
+    case HX_M64 + FPU_DIV: HX_ASM(IN1, "fdivl %[m64]", OUT1); break;
+    case HX_M64 + FPU_DIVR: HX_ASM(IN1, "fdivrl %[m64]", OUT1); break;
     }
-    r = fpu_precision(env, r);
-    if (fetestexcept(FE_INEXACT) && isfinite(r)) {
-        int rc = (env->fpuc >> 10) & 3;
-        if (rc == X86_RC_NEAREST) {
-            /* exact error of the 64-bit operation (not after PC) */
-            int saved = fetestexcept(FE_ALL_EXCEPT);
-            switch (op) {
-            case FPU_ADD:
-            case FPU_SUB: {
-                long double yy = op == FPU_ADD ? y : -y;
-                long double bb = r - x;
-                err = (x - (r - bb)) + (yy - bb);
-                break;
-            }
-            case FPU_MUL: err = fmal(x, y, -r); break;
-            default: err = -fmal(r, y, -x) / y; break;
-            }
-            feclearexcept(FE_ALL_EXCEPT);
-            feraiseexcept(saved);
-            fpu_c1_from_error(c, r, err);
-        } else if ((rc == X86_RC_UP && r > 0) || (rc == X86_RC_DOWN && r < 0)) {
-            env->fpus |= FSW_C1;
-        }
-    }
-    return ld_to_reg(r);
+    return h->sw;
 }
 
-/* Compare: C3 C2 C0 = 000 >, 001 <, 100 =, 111 unordered; returns the
- * condition bits.  quiet: only SNaN is invalid (FUCOM). */
-static uint16_t fpu_compare(FPUCtx *c, X86FPReg a, X86FPReg b, bool quiet)
+static inline FPU80 fp80(X86FPReg r)
 {
-    long double x, y;
-
-    c->env->fpus &= ~FSW_C1;
-    if (reg_is_nan(a) || reg_is_nan(b) || reg_is_unsupported(a) ||
-        reg_is_unsupported(b)) {
-        if (!quiet || reg_is_snan(a) || reg_is_snan(b) ||
-            reg_is_unsupported(a) || reg_is_unsupported(b)) {
-            c->flags |= FSW_IE;
-        }
-        return FSW_C3 | FSW_C2 | FSW_C0;
-    }
-    if (reg_is_denormal(a) || reg_is_denormal(b)) {
-        c->flags |= FSW_DE;
-    }
-    x = reg_to_ld(&a);
-    y = reg_to_ld(&b);
-    if (x == y) {
-        return FSW_C3;
-    }
-    return x < y ? FSW_C0 : 0;
+    FPU80 u = { .d = 0 };
+    u.r.mant = r.mant;
+    u.r.se = r.sign_exp;
+    return u;
 }
 
-/* ---- memory operand conversions ---------------------------------------- */
-
-static X86FPReg fpu_load_real(FPUCtx *c, CPUX86State *env, uint64_t addr, int size)
+static inline X86FPReg reg80(FPU80 u)
 {
-    long double v;
-
-    if (size == 4) {
-        uint32_t u = ld(env, addr, MO_32);
-        float f;
-        if ((u & 0x7f800000) == 0x7f800000 && (u & 0x7fffff) && !(u & 0x400000)) {
-            c->flags |= FSW_IE;     /* SNaN: quieted on load */
-            u |= 0x400000;
-        } else if (!(u & 0x7f800000) && (u & 0x7fffff)) {
-            c->flags |= FSW_DE;
-        }
-        memcpy(&f, &u, 4);
-        v = f;
-    } else if (size == 8) {
-        uint64_t u = ld(env, addr, MO_64);
-        double f;
-        if ((u & 0x7ff0000000000000ull) == 0x7ff0000000000000ull &&
-            (u & 0xfffffffffffffull) && !(u & 0x8000000000000ull)) {
-            c->flags |= FSW_IE;
-            u |= 0x8000000000000ull;
-        } else if (!(u & 0x7ff0000000000000ull) && (u & 0xfffffffffffffull)) {
-            c->flags |= FSW_DE;
-        }
-        memcpy(&f, &u, 8);
-        v = f;
-    } else {
-        X86FPReg r;
-        r.mant = ld(env, addr, MO_64);
-        r.sign_exp = ld(env, addr + 8, MO_16);
-        return r;
-    }
-    return ld_to_reg(v);
+    return (X86FPReg){ u.r.mant, u.r.se };
 }
 
-/* Store ST(0) as m32/m64 real; returns false if an unmasked exception
- * forbids the store. */
-static bool fpu_store_real(FPUCtx *c, CPUX86State *env, uint64_t addr, int size,
-                           X86FPReg v)
+/* Did the host op push a result (TOP moved down)? */
+static inline bool host_pushed(const HostX87 *h)
 {
-    if (size == 10) {
-        st(env, addr, v.mant, MO_64);
-        st(env, addr + 8, v.sign_exp, MO_16);
-        return true;
+    return ((h->sw >> FSW_TOP_SHIFT) & 7) == (((h->sw0 >> FSW_TOP_SHIFT) - 1) & 7);
+}
+
+/*
+ * Apply a host status word: an unmasked pre-computation exception (IE,
+ * DE, ZE) reports only those flags, clears C1 and leaves the destination
+ * alone (returns false); otherwise all flags and C1.  Either way the
+ * condition bits in cc come from the host (which started from the
+ * guest's, see host_x87).
+ */
+static bool fpu_host_result(CPUX86State *env, uint16_t sw, uint16_t cc)
+{
+    uint16_t pre = sw & (FSW_IE | FSW_DE | FSW_ZE);
+
+    if (fpu_unmasked(env, pre)) {
+        env->fpus = (env->fpus & ~(cc | FSW_C1)) | (sw & cc);
+        fpu_set_flags(env, pre);
+        return false;
     }
-    if (reg_is_snan(v)) {
-        c->flags |= FSW_IE;
-        v.mant |= 1ull << 62;
-    }
-    if (reg_is_unsupported(v)) {
-        c->flags |= FSW_IE;
-        v = reg_indefinite;
-    }
-    env->fpus &= ~FSW_C1;
-    if (size == 4) {
-        volatile long double x = reg_to_ld(&v);
-        volatile float f;
-        uint32_t u;
-        fpu_begin(c, env);
-        f = (float)x;
-        fpu_end(c);
-        memcpy(&u, (const void *)&f, 4);
-        if (reg_is_nan(v)) {
-            u = ((v.sign_exp & 0x8000) << 16) | 0x7fc00000 | ((v.mant >> 40) & 0x3fffff);
-        } else if ((c->flags & FSW_PE) && fabsl(f) > fabsl(x)) {
-            env->fpus |= FSW_C1;
-        }
-        if (fpu_unmasked(env, c->flags & (FSW_IE | FSW_OE | FSW_UE))) {
-            return false;
-        }
-        st(env, addr, u, MO_32);
-    } else {
-        volatile long double x = reg_to_ld(&v);
-        volatile double f;
-        uint64_t u;
-        fpu_begin(c, env);
-        f = (double)x;
-        fpu_end(c);
-        memcpy(&u, (const void *)&f, 8);
-        if (reg_is_nan(v)) {
-            u = ((uint64_t)(v.sign_exp & 0x8000) << 48) | 0x7ff8000000000000ull |
-                ((v.mant >> 11) & 0x7ffffffffffffull);
-        } else if ((c->flags & FSW_PE) && fabsl(f) > fabsl(x)) {
-            env->fpus |= FSW_C1;
-        }
-        if (fpu_unmasked(env, c->flags & (FSW_IE | FSW_OE | FSW_UE))) {
-            return false;
-        }
-        st(env, addr, u, MO_64);
-    }
+    cc |= FSW_C1;
+    env->fpus = (env->fpus & ~cc) | (sw & cc);
+    fpu_set_flags(env, sw & 0x3f);
     return true;
 }
 
-/* FIST/FISTP/FISTTP: integer of 2/4/8 bytes; NaN, infinity or out of
- * range store the integer indefinite (IE). */
-static bool fpu_store_int(FPUCtx *c, CPUX86State *env, uint64_t addr, int ot,
-                          X86FPReg v, bool trunc)
+/* Take C1 (and, with cc, C0 C2 C3) from the host status word. */
+static void fpu_take_cc(CPUX86State *env, uint16_t sw, uint16_t cc)
 {
-    long double x = reg_to_ld(&v), r;
-    int bits = 8 << ot;
-    long double lim = ldexpl(1.0L, bits - 1);
-    uint64_t out;
+    cc |= FSW_C1;
+    env->fpus = (env->fpus & ~cc) | (sw & cc);
+}
 
-    env->fpus &= ~FSW_C1;
-    if (reg_is_nan(v) || reg_is_unsupported(v) || isinf(x)) {
-        c->flags |= FSW_IE;
-        out = 1ull << (bits - 1);
+/* FLD m32/m64 real: SNaN raises IE (and loads quieted), denormal DE.
+ * Returns false when an unmasked IE forbids the load. */
+static bool fpu_load_real(CPUX86State *env, uint64_t addr, int size, X86FPReg *out)
+{
+    HostX87 h = { 0 };
+    uint16_t sw;
+
+    if (size == 4) {
+        h.m32 = ld(env, addr, MO_32);
+        sw = host_x87(env, &h, HX_LD32);
     } else {
-        fpu_begin(c, env);
-        r = trunc ? truncl(x) : nearbyintl(x);
-        fpu_end(c);
-        c->flags &= ~(FSW_PE | FSW_UE | FSW_OE);
-        if (r >= lim || r < -lim) {
-            c->flags |= FSW_IE;
-            out = 1ull << (bits - 1);
-        } else {
-            out = (uint64_t)(int64_t)r;
-            if (r != x) {
-                c->flags |= FSW_PE;
-                if (fabsl(r) > fabsl(x)) {
-                    env->fpus |= FSW_C1;
-                }
-            }
-        }
+        h.m64 = ld(env, addr, MO_64);
+        sw = host_x87(env, &h, HX_LD64);
     }
-    if (fpu_unmasked(env, c->flags & FSW_IE)) {
+    fpu_set_flags(env, sw & 0x3f);
+    *out = reg80(h.r0);
+    /* an unmasked DE still loads (the x87 normalizes first) */
+    return !fpu_unmasked(env, sw & FSW_IE);
+}
+
+/* FST/FIST/FISTTP/FBSTP of ST(0) to memory; nothing is stored when an
+ * unmasked exception other than PE occurs. */
+static bool fpu_store(CPUX86State *env, uint64_t addr, int op, X86FPReg v)
+{
+    HostX87 h = { .a = fp80(v) };
+    uint16_t sw = host_x87(env, &h, op);
+
+    fpu_take_cc(env, sw, 0);
+    fpu_set_flags(env, sw & 0x3f);
+    if (fpu_unmasked(env, sw & (FSW_IE | FSW_DE | FSW_OE | FSW_UE))) {
         return false;
     }
-    st(env, addr, out, ot);
+    switch (op) {
+    case HX_ST32: case HX_IST32: case HX_ISTT32: st(env, addr, h.m32, MO_32); break;
+    case HX_ST64: case HX_IST64: case HX_ISTT64: st(env, addr, h.m64, MO_64); break;
+    case HX_IST16: case HX_ISTT16: st(env, addr, h.m16, MO_16); break;
+    default:
+        for (int i = 0; i < 10; i++) {
+            st(env, addr + i, h.m80[i], MO_8);
+        }
+        break;
+    }
     return true;
 }
 
@@ -686,13 +575,14 @@ bool x86_fxrstor_image(CPUX86State *env, const uint8_t *img, bool fxsave64)
 /* ---- instruction handlers --------------------------------------------- */
 
 /*
- * Arithmetic ST(dst) = ST(dst) op src, where src is ST(i) or a memory
- * operand already converted.  Writes nothing when IE/DE/ZE are unmasked.
+ * ST(dst) = ST(dst) op src (op FPU_ADD..FPU_DIVR), src being ST(i) or a
+ * converted memory operand.  Writes nothing when IE/DE/ZE are unmasked.
  */
-static void fpu_do_arith(CPUX86State *env, FPUCtx *c, int op, int dst, X86FPReg src,
+static void fpu_do_arith(CPUX86State *env, int op, int dst, X86FPReg src,
                          bool src_empty, bool pop)
 {
-    X86FPReg r;
+    HostX87 h = { .a = fp80(*st_reg(env, dst)), .b = fp80(src) };
+    uint16_t sw;
 
     if (st_empty(env, dst) || src_empty) {
         fpu_underflow(env);
@@ -700,83 +590,71 @@ static void fpu_do_arith(CPUX86State *env, FPUCtx *c, int op, int dst, X86FPReg 
             return;
         }
         st_set(env, dst, reg_indefinite);
-        if (pop) {
-            fpu_pop(env);
+    } else {
+        sw = host_x87(env, &h, op);
+        if (!fpu_host_result(env, sw, 0)) {
+            return;
         }
-        return;
+        st_set(env, dst, reg80(h.r0));
     }
-    fpu_begin(c, env);
-    r = fpu_arith(c, op, *st_reg(env, dst), src);
-    fpu_end(c);
-    fpu_set_flags(env, c->flags);
-    if (fpu_unmasked(env, c->flags & (FSW_IE | FSW_DE | FSW_ZE))) {
-        return;
-    }
-    st_set(env, dst, r);
     if (pop) {
         fpu_pop(env);
     }
 }
 
-/* FCOM-style compare of ST(0) with src; pops n times. */
-static void fpu_do_compare(CPUX86State *env, FPUCtx *c, X86FPReg src, bool src_empty,
-                           bool quiet, int pops)
+/*
+ * Compare ST(0) with src (quiet: FUCOM); returns the C3 C2 C0 result.
+ * *stop is set when an unmasked exception forbids popping (the result
+ * is still reported).
+ */
+static uint16_t fpu_compare(CPUX86State *env, X86FPReg src, bool src_empty,
+                            bool quiet, bool *stop)
 {
-    uint16_t cc;
+    HostX87 h = { .a = fp80(*st_reg(env, 0)), .b = fp80(src) };
+    const uint16_t cc = FSW_C3 | FSW_C2 | FSW_C0;
+    uint16_t sw;
 
     if (st_empty(env, 0) || src_empty) {
         fpu_underflow(env);
-        cc = FSW_C3 | FSW_C2 | FSW_C0;
-    } else {
-        cc = fpu_compare(c, *st_reg(env, 0), src, quiet);
-        fpu_set_flags(env, c->flags);
+        *stop = fpu_unmasked(env, FSW_IE);
+        return cc;
     }
-    if (fpu_unmasked(env, c->flags & (FSW_IE | FSW_DE)) ||
-        ((st_empty(env, 0) || src_empty) && fpu_unmasked(env, FSW_IE))) {
-        return;
-    }
+    sw = host_x87(env, &h, quiet ? HX_UCOM : FPU_COM);
+    env->fpus &= ~FSW_C1;
+    fpu_set_flags(env, sw & 0x3f);
+    *stop = fpu_unmasked(env, sw & (FSW_IE | FSW_DE));
+    return sw & cc;
+}
+
+static void fpu_do_compare(CPUX86State *env, X86FPReg src, bool src_empty,
+                           bool quiet, int pops)
+{
+    bool stop;
+    uint16_t cc = fpu_compare(env, src, src_empty, quiet, &stop);
+
     env->fpus = (env->fpus & ~(FSW_C3 | FSW_C2 | FSW_C0)) | cc;
-    while (pops--) {
+    while (!stop && pops--) {
         fpu_pop(env);
     }
 }
 
-/* FCOMI/FUCOMI(P): the result in ZF PF CF. */
+/* FCOMI/FUCOMI(P): the result in ZF PF CF, OF SF AF cleared; unlike
+ * FCOM, C1 is left alone (as CPUs do) unless the stack underflows. */
 static void fpu_do_comi(CPUX86State *env, int i, bool quiet, bool pop)
 {
-    FPUCtx c = { .env = env };
-    uint16_t cc;
-    uint32_t fl;
+    uint16_t c1 = env->fpus & FSW_C1;
+    bool empty = st_empty(env, 0) || st_empty(env, i), stop;
+    uint16_t cc = fpu_compare(env, *st_reg(env, i), st_empty(env, i), quiet, &stop);
 
-    if (st_empty(env, 0) || st_empty(env, i)) {
-        fpu_underflow(env);
-        if (fpu_unmasked(env, FSW_IE)) {
-            return;
-        }
-        cc = FSW_C3 | FSW_C2 | FSW_C0;
-    } else {
-        cc = fpu_compare(&c, *st_reg(env, 0), *st_reg(env, i), quiet);
-        fpu_set_flags(env, c.flags);
-        if (fpu_unmasked(env, c.flags & (FSW_IE | FSW_DE))) {
-            return;
-        }
+    if (!empty) {
+        env->fpus |= c1;
     }
-    fl = (cc & FSW_C3 ? CC_Z : 0) | (cc & FSW_C2 ? CC_P : 0) | (cc & FSW_C0 ? CC_C : 0);
-    set_flags(env, fl);
-    if (pop) {
+    set_flags(env, (cc & FSW_C3 ? CC_Z : 0) | (cc & FSW_C2 ? CC_P : 0) |
+                   (cc & FSW_C0 ? CC_C : 0));
+    if (pop && !stop) {
         fpu_pop(env);
     }
 }
-
-static const long double fpu_constants[7] = {
-    1.0L,
-    3.321928094887362347870319429489390175864831393L,   /* log2(10) */
-    1.442695040888963407359924681001892137426645954L,   /* log2(e) */
-    3.141592653589793238462643383279502884197169399L,   /* pi */
-    0.301029995663981195213738894724493026768189881L,   /* log10(2) */
-    0.693147180559945309417232121458176568075500134L,   /* ln(2) */
-    0.0L,
-};
 
 /* FXAM: C3 C2 C0 class, C1 sign. */
 static void fpu_fxam(CPUX86State *env)
@@ -802,17 +680,13 @@ static void fpu_fxam(CPUX86State *env)
     env->fpus = (env->fpus & ~(FSW_C3 | FSW_C2 | FSW_C1 | FSW_C0)) | cc;
 }
 
-/*
- * D9 E0-FF: one-operand and transcendental operations on ST(0) (and
- * ST(1)).  Transcendentals use the host's long double libm: results may
- * differ from a real x87 in the last bits.
- */
+/* D9 E0-FF: constants, one-operand and transcendental operations. */
 static void fpu_d9_special(CPUX86State *env, const DecodedInsn *d)
 {
     int op = (d->rm & 7) | (d->modrm_reg3 << 3);
-    FPUCtx c = { .env = env };
-    long double x, y, r, r2;
-    bool two_in = false;
+    HostX87 h = { .a = fp80(*st_reg(env, 0)), .b = fp80(*st_reg(env, 1)) };
+    uint16_t sw;
+    int hop, nin;
 
     switch (op) {
     case 0x20:  /* FCHS */
@@ -833,29 +707,16 @@ static void fpu_d9_special(CPUX86State *env, const DecodedInsn *d)
         return;
     case 0x24: {    /* FTST */
         X86FPReg zero = { 0, 0 };
-        fpu_do_compare(env, &c, zero, false, false, 0);
+        fpu_do_compare(env, zero, false, false, 0);
         return;
     }
     case 0x25:      /* FXAM */
         fpu_fxam(env);
         return;
-    case 0x28 ... 0x2e: {   /* FLD1 .. FLDZ */
-        int rc = (env->fpuc >> 10) & 3;
-        X86FPReg k = ld_to_reg(fpu_constants[op - 0x28]);
-        /* the rounded constants are the round-to-nearest ones; directed
-         * modes round L2T, L2E, PI, LG2, LN2 down when that differs */
-        if ((op == 0x2a || op == 0x2b) && (rc == X86_RC_DOWN || rc == X86_RC_ZERO)) {
-            k.mant--;
-        }
-        if ((op == 0x29) && rc == X86_RC_UP) {
-            k.mant++;
-        }
-        if ((op == 0x2c || op == 0x2d) && (rc == X86_RC_DOWN || rc == X86_RC_ZERO)) {
-            k.mant--;
-        }
-        fpu_push(env, k);
+    case 0x28 ... 0x2e:     /* FLD1 .. FLDZ, rounded as the FCW says */
+        host_x87(env, &h, HX_LD1 + op - 0x28);
+        fpu_push(env, reg80(h.r0));
         return;
-    }
     case 0x36:  /* FDECSTP */
         env->fpus &= ~FSW_C1;
         env->fpstt = (env->fpstt - 1) & 7;
@@ -864,349 +725,186 @@ static void fpu_d9_special(CPUX86State *env, const DecodedInsn *d)
         env->fpus &= ~FSW_C1;
         env->fpstt = (env->fpstt + 1) & 7;
         return;
-    case 0x31: case 0x33: case 0x35: case 0x38: case 0x39: case 0x3d:
-        two_in = true;
-        break;
-    case 0x30: case 0x32: case 0x34: case 0x3a: case 0x3b: case 0x3c:
-    case 0x3e: case 0x3f:
-        break;
+    case 0x30: hop = HX_F2XM1; nin = 1; break;
+    case 0x31: hop = HX_YL2X; nin = 2; break;
+    case 0x32: hop = HX_PTAN; nin = 1; break;
+    case 0x33: hop = HX_PATAN; nin = 2; break;
+    case 0x34: hop = HX_XTRACT; nin = 1; break;
+    case 0x35: hop = HX_PREM1; nin = 2; break;
+    case 0x38: hop = HX_PREM; nin = 2; break;
+    case 0x39: hop = HX_YL2XP1; nin = 2; break;
+    case 0x3a: hop = HX_SQRT; nin = 1; break;
+    case 0x3b: hop = HX_SINCOS; nin = 1; break;
+    case 0x3c: hop = HX_RNDINT; nin = 1; break;
+    case 0x3d: hop = HX_SCALE; nin = 2; break;
+    case 0x3e: hop = HX_SIN; nin = 1; break;
+    case 0x3f: hop = HX_COS; nin = 1; break;
     default:
         raise_exception(env, EXCP06_ILLOP);
     }
 
-    /* ST(0) (and ST(1)) in, results out. */
-    if (st_empty(env, 0) || (two_in && st_empty(env, 1))) {
+    if (st_empty(env, 0) || (nin == 2 && st_empty(env, 1))) {
         fpu_underflow(env);
+        /* the ops that define C2 clear it */
+        if (hop == HX_PREM || hop == HX_PREM1 || hop == HX_PTAN ||
+            hop == HX_SINCOS || hop == HX_SIN || hop == HX_COS) {
+            env->fpus &= ~FSW_C2;
+        }
+        if (fpu_unmasked(env, FSW_IE)) {
+            return;
+        }
+        switch (hop) {
+        case HX_YL2X: case HX_YL2XP1: case HX_PATAN:
+            st_set(env, 1, reg_indefinite);
+            fpu_pop(env);
+            break;
+        case HX_PTAN: case HX_SINCOS: case HX_XTRACT:
+            st_set(env, 0, reg_indefinite);
+            fpu_push(env, reg_indefinite);
+            break;
+        default:
+            st_set(env, 0, reg_indefinite);
+            break;
+        }
         return;
     }
-    x = reg_to_ld(st_reg(env, 0));
-    y = two_in ? reg_to_ld(st_reg(env, 1)) : 0;
-    if (reg_is_denormal(*st_reg(env, 0)) || (two_in && reg_is_denormal(*st_reg(env, 1)))) {
-        c.flags |= FSW_DE;
+    if ((hop == HX_PTAN || hop == HX_SINCOS || hop == HX_XTRACT) &&
+        !st_empty(env, 7)) {
+        /* the push would overflow: nothing computed, both indefinite */
+        env->fpus |= FSW_C1;
+        if (hop != HX_XTRACT) {
+            env->fpus &= ~FSW_C2;
+        }
+        fpu_set_flags(env, FSW_IE | FSW_SF);
+        if (!fpu_unmasked(env, FSW_IE)) {
+            st_set(env, 0, reg_indefinite);
+            env->fpstt = (env->fpstt - 1) & 7;
+            st_set(env, 0, reg_indefinite);
+        }
+        return;
     }
-    env->fpus &= ~(FSW_C1 | FSW_C2);
-    fpu_begin(&c, env);
-    switch (op) {
-    case 0x30:  /* F2XM1 */
-        r = exp2l(x) - 1;
-        fpu_end(&c);
-        st_set(env, 0, ld_to_reg(r));
-        break;
-    case 0x31:  /* FYL2X: ST(1) = ST(1) * log2(ST(0)), pop */
-        r = y * log2l(x);
-        fpu_end(&c);
-        if (!fpu_unmasked(env, c.flags & (FSW_IE | FSW_ZE))) {
-            st_set(env, 1, ld_to_reg(r));
-            fpu_pop(env);
-        }
-        break;
-    case 0x39:  /* FYL2XP1 */
-        r = y * (log1pl(x) / 0.693147180559945309417232121458176568L);
-        fpu_end(&c);
-        if (!fpu_unmasked(env, c.flags & FSW_IE)) {
-            st_set(env, 1, ld_to_reg(r));
-            fpu_pop(env);
-        }
-        break;
-    case 0x32:  /* FPTAN: ST(0) = tan, push 1 */
-        if (fabsl(x) >= 0x1p63L) {
-            fpu_end(&c);
-            env->fpus |= FSW_C2;
-            break;
-        }
-        r = tanl(x);
-        fpu_end(&c);
-        st_set(env, 0, ld_to_reg(r));
-        fpu_push(env, ld_to_reg(1.0L));
-        break;
-    case 0x33:  /* FPATAN: ST(1) = atan2(ST(1), ST(0)), pop */
-        r = atan2l(y, x);
-        fpu_end(&c);
-        st_set(env, 1, ld_to_reg(r));
+    sw = host_x87(env, &h, hop);
+    if (!fpu_host_result(env, sw, (hop == HX_PREM || hop == HX_PREM1) ?
+                                  FSW_C0 | FSW_C2 | FSW_C3 : FSW_C2)) {
+        return;
+    }
+    switch (hop) {
+    case HX_YL2X: case HX_YL2XP1: case HX_PATAN:
+        st_set(env, 1, reg80(h.r0));
         fpu_pop(env);
         break;
-    case 0x34: {    /* FXTRACT: ST(0) = exponent, push significand */
-        int e;
-        if (x == 0) {
-            fpu_end(&c);
-            c.flags |= FSW_ZE;
-            st_set(env, 0, ld_to_reg(-INFINITY));
-            fpu_push(env, ld_to_reg(x));
-            break;
-        }
-        if (isinf(x) || isnan(x)) {
-            fpu_end(&c);
-            st_set(env, 0, ld_to_reg(isnan(x) ? x : INFINITY));
-            fpu_push(env, ld_to_reg(x));
-            break;
-        }
-        r = frexpl(x, &e);
-        fpu_end(&c);
-        st_set(env, 0, ld_to_reg((long double)(e - 1)));
-        fpu_push(env, ld_to_reg(r * 2));
-        break;
-    }
-    case 0x35:  /* FPREM1 */
-    case 0x38: {    /* FPREM */
-        /* Partial remainder: at most 63 exponent bits per step; C2 set
-         * while incomplete; C0 C3 C1 = quotient bits 2 1 0. */
-        int ex, ey;
-        frexpl(x, &ex);
-        frexpl(y, &ey);
-        if (isnan(x) || isnan(y) || isinf(x) || y == 0) {
-            r = op == 0x38 ? fmodl(x, y) : remainderl(x, y);
-            fpu_end(&c);
-            if (isinf(x) || y == 0) {
-                c.flags |= FSW_IE;
-                r = reg_to_ld(&reg_indefinite);
-            }
-            if (!fpu_unmasked(env, c.flags & FSW_IE)) {
-                st_set(env, 0, ld_to_reg(r));
-            }
-            break;
-        }
-        if (ex - ey < 64) {
-            long double q;
-            uint64_t qi;
-            r = op == 0x38 ? fmodl(x, y) : remainderl(x, y);
-            q = (x - r) / y;
-            q = roundl(q);
-            qi = (uint64_t)fabsl(q);
-            fpu_end(&c);
-            c.flags &= ~(FSW_PE | FSW_UE);
-            env->fpus &= ~(FSW_C0 | FSW_C3 | FSW_C1);
-            env->fpus |= (qi & 4 ? FSW_C0 : 0) | (qi & 2 ? FSW_C3 : 0) |
-                         (qi & 1 ? FSW_C1 : 0);
-            st_set(env, 0, ld_to_reg(r));
+    case HX_PTAN: case HX_SINCOS: case HX_XTRACT:
+        if (host_pushed(&h)) {      /* not when out of range (C2) */
+            st_set(env, 0, reg80(h.r1));
+            env->fpstt = (env->fpstt - 1) & 7;   /* ST(7) checked empty */
+            st_set(env, 0, reg80(h.r0));
         } else {
-            /* reduce by y * 2^(ex - ey - n), n in 32..63 */
-            int n = 32 + ((ex - ey) % 32);
-            long double yy = ldexpl(fabsl(y), ex - ey - n);
-            r = fmodl(x, yy);
-            fpu_end(&c);
-            c.flags &= ~(FSW_PE | FSW_UE);
-            env->fpus |= FSW_C2;
-            st_set(env, 0, ld_to_reg(r));
+            st_set(env, 0, reg80(h.r0));
         }
         break;
-    }
-    case 0x3a:  /* FSQRT */
-        if (reg_is_nan(*st_reg(env, 0))) {
-            X86FPReg n = fpu_nan2(&c, *st_reg(env, 0), *st_reg(env, 0));
-            fpu_end(&c);
-            st_set(env, 0, n);
-            break;
-        }
-        r = fpu_precision(env, sqrtl(x));
-        if (fetestexcept(FE_INEXACT) && ((env->fpuc >> 10) & 3) == X86_RC_NEAREST &&
-            ((env->fpuc >> 8) & 3) == 3) {
-            int saved = fetestexcept(FE_ALL_EXCEPT);
-            long double err = -fmal(r, r, -x);
-            feclearexcept(FE_ALL_EXCEPT);
-            feraiseexcept(saved);
-            fpu_c1_from_error(&c, r, err);
-        } else if (fetestexcept(FE_INEXACT) && ((env->fpuc >> 10) & 3) == X86_RC_UP) {
-            env->fpus |= FSW_C1;
-        }
-        fpu_end(&c);
-        if (!fpu_unmasked(env, c.flags & (FSW_IE | FSW_DE))) {
-            st_set(env, 0, ld_to_reg(r));
-        }
+    default:
+        st_set(env, 0, reg80(h.r0));
         break;
-    case 0x3b:  /* FSINCOS */
-        if (fabsl(x) >= 0x1p63L) {
-            fpu_end(&c);
-            env->fpus |= FSW_C2;
-            break;
-        }
-        r = sinl(x);
-        r2 = cosl(x);
-        fpu_end(&c);
-        st_set(env, 0, ld_to_reg(r));
-        fpu_push(env, ld_to_reg(r2));
-        break;
-    case 0x3c:  /* FRNDINT */
-        r = fpu_precision(env, nearbyintl(x));
-        fpu_end(&c);
-        if (r != x && isfinite(x)) {
-            c.flags |= FSW_PE;
-            if (fabsl(r) > fabsl(x)) {
-                env->fpus |= FSW_C1;
-            }
-        }
-        if (reg_is_snan(*st_reg(env, 0))) {
-            X86FPReg q = *st_reg(env, 0);
-            c.flags |= FSW_IE;
-            q.mant |= 1ull << 62;
-            r = reg_to_ld(&q);
-        }
-        st_set(env, 0, ld_to_reg(r));
-        break;
-    case 0x3d: {    /* FSCALE: ST(0) * 2^trunc(ST(1)) */
-        long double t = truncl(y);
-        if (isnan(x) || isnan(y)) {
-            X86FPReg n = fpu_nan2(&c, *st_reg(env, 0), *st_reg(env, 1));
-            fpu_end(&c);
-            st_set(env, 0, n);
-            break;
-        }
-        if (isinf(t)) {
-            if ((t > 0 && x == 0) || (t < 0 && isinf(x))) {
-                fpu_end(&c);
-                c.flags |= FSW_IE;
-                st_set(env, 0, reg_indefinite);
-                break;
-            }
-            r = t > 0 ? (x == 0 ? x : copysignl(INFINITY, x)) : copysignl(0.0L, x);
-            if (isinf(x)) {
-                r = x;
-            }
-        } else {
-            long n = t > 100000 ? 100000 : t < -100000 ? -100000 : (long)t;
-            r = scalbnl(x, (int)n);
-        }
-        fpu_end(&c);
-        st_set(env, 0, ld_to_reg(r));
-        break;
-    }
-    case 0x3e:  /* FSIN */
-    case 0x3f:  /* FCOS */
-        if (fabsl(x) >= 0x1p63L) {
-            fpu_end(&c);
-            env->fpus |= FSW_C2;
-            break;
-        }
-        r = op == 0x3e ? sinl(x) : cosl(x);
-        fpu_end(&c);
-        st_set(env, 0, ld_to_reg(r));
-        break;
-    }
-    fpu_set_flags(env, c.flags);
-}
-
-/* The arithmetic row of D8/DC/DA/DE memory forms and D8 register forms. */
-static void fpu_arith_mem(CPUX86State *env, const DecodedInsn *d, X86FPReg src)
-{
-    FPUCtx c = { .env = env };
-    int op = d->modrm_reg3;
-
-    if (op == FPU_COM || op == FPU_COMP) {
-        fpu_do_compare(env, &c, src, false, false, op == FPU_COMP);
-    } else {
-        fpu_do_arith(env, &c, op, 0, src, false, false);
     }
 }
 
 static X86FPReg fpu_load_int(CPUX86State *env, uint64_t addr, int ot)
 {
-    return ld_to_reg((long double)sext(ld(env, addr, ot), ot));
+    FPU80 u = { .d = (long double)sext(ld(env, addr, ot), ot) };
+    return reg80(u);
 }
 
-/* FBLD / FBSTP: 18 packed BCD digits and a sign byte. */
-static X86FPReg fpu_load_bcd(CPUX86State *env, uint64_t addr)
+/* FST/FSTP/FIST/FISTP/FISTTP/FBSTP m: empty ST(0) stores the indefinite
+ * when IE is masked. */
+static void fpu_store_st0(CPUX86State *env, uint64_t addr, int hop, bool pop)
 {
-    long double v = 0;
-    for (int i = 8; i >= 0; i--) {
-        uint8_t b = ld(env, addr + i, MO_8);
-        v = v * 100 + (b >> 4) * 10 + (b & 15);
-    }
-    if (ld(env, addr + 9, MO_8) & 0x80) {
-        v = -v;
-    }
-    return ld_to_reg(v);
-}
+    X86FPReg v = *st_reg(env, 0);
 
-static bool fpu_store_bcd(FPUCtx *c, CPUX86State *env, uint64_t addr, X86FPReg v)
-{
-    long double x = reg_to_ld(&v), r;
-    uint64_t n;
-    uint8_t out[10] = { 0 };
-
-    fpu_begin(c, env);
-    r = nearbyintl(x);
-    fpu_end(c);
-    c->flags &= ~(FSW_UE | FSW_OE);
-    if (reg_is_nan(v) || isinf(x) || fabsl(r) >= 1e18L) {
-        c->flags |= FSW_IE;
+    if (st_empty(env, 0)) {
+        fpu_underflow(env);
         if (fpu_unmasked(env, FSW_IE)) {
-            return false;
+            return;
         }
-        /* the packed BCD indefinite */
-        memset(out + 7, 0xff, 3);
-        out[7] = 0xc0;
-        out[8] = 0xff;
-        out[9] = 0xff;
-        memset(out, 0, 7);
-    } else {
-        if (r != x) {
-            c->flags |= FSW_PE;
-        }
-        n = (uint64_t)fabsl(r);
-        for (int i = 0; i < 9; i++) {
-            out[i] = (n % 10) | ((n / 10 % 10) << 4);
-            n /= 100;
-        }
-        out[9] = signbit(r) ? 0x80 : 0;
+        v = reg_indefinite;
     }
-    for (int i = 0; i < 10; i++) {
-        st(env, addr + i, out[i], MO_8);
+    if (!fpu_store(env, addr, hop, v)) {
+        return;
     }
-    return true;
+    if (pop) {
+        fpu_pop(env);
+    }
 }
 
 static void fpu_mem(CPUX86State *env, const DecodedInsn *d)
 {
     int esc = d->opcode & 7, op = d->modrm_reg3;
     uint64_t addr = d->addr(env, d);
-    FPUCtx c = { .env = env };
     X86FPReg v;
 
     switch (esc) {
     case 0:     /* D8: m32real arithmetic */
-        v = fpu_load_real(&c, env, addr, 4);
-        fpu_arith_mem_flags:
-        fpu_set_flags(env, c.flags);
-        if (fpu_unmasked(env, c.flags)) {
+    case 4: {   /* DC: m64real arithmetic */
+        /* on the host with the memory operand, for its IE/DE rules */
+        HostX87 h = { .a = fp80(*st_reg(env, 0)) };
+        bool cmp = op == FPU_COM || op == FPU_COMP;
+        uint16_t sw;
+
+        if (esc == 0) {
+            h.m32 = ld(env, addr, MO_32);
+        } else {
+            h.m64 = ld(env, addr, MO_64);
+        }
+        if (st_empty(env, 0)) {
+            fpu_underflow(env);
+            if (cmp) {
+                env->fpus |= FSW_C3 | FSW_C2 | FSW_C0;
+            }
+            if (fpu_unmasked(env, FSW_IE)) {
+                return;
+            }
+            if (!cmp) {
+                st_set(env, 0, reg_indefinite);
+            }
+            if (op == FPU_COMP) {
+                fpu_pop(env);
+            }
             return;
         }
-        fpu_arith_mem(env, d, v);
+        sw = host_x87(env, &h, (esc == 0 ? HX_M32 : HX_M64) + op);
+        if (cmp) {
+            env->fpus &= ~FSW_C1;
+            fpu_set_flags(env, sw & 0x3f);
+            env->fpus = (env->fpus & ~(FSW_C3 | FSW_C2 | FSW_C0)) |
+                        (sw & (FSW_C3 | FSW_C2 | FSW_C0));
+            if (op == FPU_COMP && !fpu_unmasked(env, sw & (FSW_IE | FSW_DE))) {
+                fpu_pop(env);
+            }
+        } else if (fpu_host_result(env, sw, 0)) {
+            st_set(env, 0, reg80(h.r0));
+        }
         return;
-    case 4:     /* DC: m64real arithmetic */
-        v = fpu_load_real(&c, env, addr, 8);
-        goto fpu_arith_mem_flags;
+    }
     case 2:     /* DA: m32int arithmetic */
-        fpu_arith_mem(env, d, fpu_load_int(env, addr, MO_32));
-        return;
     case 6:     /* DE: m16int arithmetic */
-        fpu_arith_mem(env, d, fpu_load_int(env, addr, MO_16));
+        v = fpu_load_int(env, addr, esc == 2 ? MO_32 : MO_16);
+        if (op == FPU_COM || op == FPU_COMP) {
+            fpu_do_compare(env, v, false, false, op == FPU_COMP);
+        } else {
+            fpu_do_arith(env, op, 0, v, false, false);
+        }
         return;
     case 1:
         switch (op) {
         case 0:     /* FLD m32 */
-            v = fpu_load_real(&c, env, addr, 4);
-            fpu_set_flags(env, c.flags);
-            if (!fpu_unmasked(env, c.flags)) {
+            if (!st_empty(env, 7)) {    /* overflow first: no load flags */
+                fpu_push(env, reg_indefinite);
+            } else if (fpu_load_real(env, addr, 4, &v)) {
                 fpu_push(env, v);
             }
             return;
         case 2:     /* FST m32 */
         case 3:     /* FSTP m32 */
-            if (st_empty(env, 0)) {
-                fpu_underflow(env);
-                if (fpu_unmasked(env, FSW_IE)) {
-                    return;
-                }
-                st(env, addr, 0xffc00000, MO_32);
-            } else {
-                bool ok = fpu_store_real(&c, env, addr, 4, *st_reg(env, 0));
-                fpu_set_flags(env, c.flags);
-                if (!ok) {
-                    return;
-                }
-            }
-            if (op == 3) {
-                fpu_pop(env);
-            }
+            fpu_store_st0(env, addr, HX_ST32, op == 3);
             return;
         case 4:     /* FLDENV */
             fpu_load_env(env, d, addr);
@@ -1232,22 +930,29 @@ static void fpu_mem(CPUX86State *env, const DecodedInsn *d)
             fpu_push(env, fpu_load_int(env, addr, MO_32));
             return;
         case 1:     /* FISTTP m32 */
+            fpu_store_st0(env, addr, HX_ISTT32, true);
+            return;
         case 2:     /* FIST m32 */
         case 3:     /* FISTP m32 */
-            goto fist;
+            fpu_store_st0(env, addr, HX_IST32, op == 3);
+            return;
         case 5:     /* FLD m80 */
-            fpu_push(env, fpu_load_real(&c, env, addr, 10));
+            v.mant = ld(env, addr, MO_64);
+            v.sign_exp = ld(env, addr + 8, MO_16);
+            fpu_push(env, v);
             return;
         case 7:     /* FSTP m80 */
+            v = *st_reg(env, 0);
             if (st_empty(env, 0)) {
                 fpu_underflow(env);
                 if (fpu_unmasked(env, FSW_IE)) {
                     return;
                 }
-                fpu_store_real(&c, env, addr, 10, reg_indefinite);
-            } else {
-                fpu_store_real(&c, env, addr, 10, *st_reg(env, 0));
+                v = reg_indefinite;
             }
+            env->fpus &= ~FSW_C1;
+            st(env, addr, v.mant, MO_64);
+            st(env, addr + 8, v.sign_exp, MO_16);
             fpu_pop(env);
             return;
         }
@@ -1255,32 +960,18 @@ static void fpu_mem(CPUX86State *env, const DecodedInsn *d)
     case 5:
         switch (op) {
         case 0:     /* FLD m64 */
-            v = fpu_load_real(&c, env, addr, 8);
-            fpu_set_flags(env, c.flags);
-            if (!fpu_unmasked(env, c.flags)) {
+            if (!st_empty(env, 7)) {
+                fpu_push(env, reg_indefinite);
+            } else if (fpu_load_real(env, addr, 8, &v)) {
                 fpu_push(env, v);
             }
             return;
         case 1:     /* FISTTP m64 */
-            goto fist;
+            fpu_store_st0(env, addr, HX_ISTT64, true);
+            return;
         case 2:     /* FST m64 */
         case 3:     /* FSTP m64 */
-            if (st_empty(env, 0)) {
-                fpu_underflow(env);
-                if (fpu_unmasked(env, FSW_IE)) {
-                    return;
-                }
-                st(env, addr, 0xfff8000000000000ull, MO_64);
-            } else {
-                bool ok = fpu_store_real(&c, env, addr, 8, *st_reg(env, 0));
-                fpu_set_flags(env, c.flags);
-                if (!ok) {
-                    return;
-                }
-            }
-            if (op == 3) {
-                fpu_pop(env);
-            }
+            fpu_store_st0(env, addr, HX_ST64, op == 3);
             return;
         case 4: {   /* FRSTOR */
             int off = fpu_load_env(env, d, addr);
@@ -1313,91 +1004,106 @@ static void fpu_mem(CPUX86State *env, const DecodedInsn *d)
         case 0:     /* FILD m16 */
             fpu_push(env, fpu_load_int(env, addr, MO_16));
             return;
-        case 1: case 2: case 3: case 7:
-            goto fist;
-        case 4:     /* FBLD */
-            fpu_push(env, fpu_load_bcd(env, addr));
+        case 1:     /* FISTTP m16 */
+            fpu_store_st0(env, addr, HX_ISTT16, true);
             return;
+        case 2:     /* FIST m16 */
+        case 3:     /* FISTP m16 */
+            fpu_store_st0(env, addr, HX_IST16, op == 3);
+            return;
+        case 4: {   /* FBLD */
+            HostX87 h = { 0 };
+            for (int i = 0; i < 10; i++) {
+                h.m80[i] = ld(env, addr + i, MO_8);
+            }
+            host_x87(env, &h, HX_BLD);
+            fpu_push(env, reg80(h.r0));
+            return;
+        }
         case 5:     /* FILD m64 */
             fpu_push(env, fpu_load_int(env, addr, MO_64));
             return;
         case 6:     /* FBSTP */
-            if (st_empty(env, 0)) {
-                fpu_underflow(env);
-                if (fpu_unmasked(env, FSW_IE)) {
-                    return;
-                }
-                fpu_store_bcd(&c, env, addr, reg_indefinite);
-            } else {
-                bool ok = fpu_store_bcd(&c, env, addr, *st_reg(env, 0));
-                fpu_set_flags(env, c.flags);
-                if (!ok) {
-                    return;
-                }
-            }
-            fpu_pop(env);
+            fpu_store_st0(env, addr, HX_BSTP, true);
+            return;
+        case 7:     /* FISTP m64 */
+            fpu_store_st0(env, addr, HX_IST64, true);
             return;
         }
         break;
     }
     raise_exception(env, EXCP06_ILLOP);
+}
 
-fist: {
-        /* DB: m32, DD /1: m64 (FISTTP), DF: m16 (/7: m64) */
-        int ot = esc == 3 ? MO_32 : esc == 5 ? MO_64 : op == 7 ? MO_64 : MO_16;
-        bool trunc = op == 1, pop = op != 2;
+/* FXCH and its aliases. */
+static void fpu_fxch(CPUX86State *env, int i)
+{
+    X86FPReg a = *st_reg(env, 0), b = *st_reg(env, i);
+
+    env->fpus &= ~FSW_C1;
+    if (st_empty(env, 0) || st_empty(env, i)) {
+        fpu_underflow(env);
+        if (fpu_unmasked(env, FSW_IE)) {
+            return;
+        }
         if (st_empty(env, 0)) {
-            fpu_underflow(env);
-            if (fpu_unmasked(env, FSW_IE)) {
-                return;
-            }
-            st(env, addr, 1ull << ((8 << ot) - 1), ot);
-        } else {
-            bool ok = fpu_store_int(&c, env, addr, ot, *st_reg(env, 0), trunc);
-            fpu_set_flags(env, c.flags);
-            if (!ok) {
-                return;
-            }
+            a = reg_indefinite;
         }
-        if (pop) {
-            fpu_pop(env);
+        if (st_empty(env, i)) {
+            b = reg_indefinite;
         }
+    }
+    st_set(env, 0, b);
+    st_set(env, i, a);
+}
+
+/* FST/FSTP ST(i) and aliases. */
+static void fpu_fst_reg(CPUX86State *env, int i, bool pop)
+{
+    if (st_empty(env, 0)) {
+        fpu_underflow(env);
+        if (fpu_unmasked(env, FSW_IE)) {
+            return;
+        }
+        st_set(env, i, reg_indefinite);
+    } else {
+        env->fpus &= ~FSW_C1;
+        st_set(env, i, *st_reg(env, 0));
+    }
+    if (pop) {
+        fpu_pop(env);
     }
 }
 
 static void fpu_reg(CPUX86State *env, const DecodedInsn *d)
 {
     int esc = d->opcode & 7, op = d->modrm_reg3, i = d->rm & 7;
-    FPUCtx c = { .env = env };
 
     switch (esc) {
     case 0:     /* D8: ST(0) = ST(0) op ST(i) */
         if (op == FPU_COM || op == FPU_COMP) {
-            fpu_do_compare(env, &c, *st_reg(env, i), st_empty(env, i), false,
+            fpu_do_compare(env, *st_reg(env, i), st_empty(env, i), false,
                            op == FPU_COMP);
         } else {
-            fpu_do_arith(env, &c, op, 0, *st_reg(env, i), st_empty(env, i), false);
+            fpu_do_arith(env, op, 0, *st_reg(env, i), st_empty(env, i), false);
         }
         return;
     case 4:     /* DC: ST(i) = ST(i) op ST(0), SUB/SUBR and DIV/DIVR swapped */
     case 6:     /* DE: the same, then pop */
         if (op == FPU_COM || op == FPU_COMP) {
             if (esc == 6 && op == FPU_COMP && i == 1) {     /* FCOMPP */
-                fpu_do_compare(env, &c, *st_reg(env, 1), st_empty(env, 1), false, 2);
+                fpu_do_compare(env, *st_reg(env, 1), st_empty(env, 1), false, 2);
                 return;
             }
-            if (esc == 4) {     /* FCOM2 / FCOMP3 aliases */
-                fpu_do_compare(env, &c, *st_reg(env, i), st_empty(env, i), false,
-                               op == FPU_COMP);
-                return;
-            }
-            if (op == FPU_COM) {    /* DE D0+i: FCOMP5 alias */
-                fpu_do_compare(env, &c, *st_reg(env, i), st_empty(env, i), false, 1);
+            /* DC D0-DF: FCOM2/FCOMP3, DE D0-D7: FCOMP5 (aliases) */
+            if (esc == 4 || op == FPU_COM) {
+                fpu_do_compare(env, *st_reg(env, i), st_empty(env, i), false,
+                               esc == 6 || op == FPU_COMP);
                 return;
             }
             break;
         }
-        fpu_do_arith(env, &c, op >= 4 ? op ^ 1 : op, i, *st_reg(env, 0),
+        fpu_do_arith(env, op >= 4 ? op ^ 1 : op, i, *st_reg(env, 0),
                      st_empty(env, 0), esc == 6);
         return;
     case 1:
@@ -1414,32 +1120,17 @@ static void fpu_reg(CPUX86State *env, const DecodedInsn *d)
             fpu_push(env, v);
             return;
         }
-        case 1: {   /* FXCH */
-            X86FPReg a = *st_reg(env, 0), b = *st_reg(env, i);
-            env->fpus &= ~FSW_C1;
-            if (st_empty(env, 0) || st_empty(env, i)) {
-                fpu_underflow(env);
-                if (fpu_unmasked(env, FSW_IE)) {
-                    return;
-                }
-                if (st_empty(env, 0)) {
-                    a = reg_indefinite;
-                }
-                if (st_empty(env, i)) {
-                    b = reg_indefinite;
-                }
-            }
-            st_set(env, 0, b);
-            st_set(env, i, a);
+        case 1:     /* FXCH */
+            fpu_fxch(env, i);
             return;
-        }
         case 2:     /* FNOP */
             if (i == 0) {
                 return;
             }
             break;
         case 3:     /* FSTP1 alias */
-            goto fstp;
+            fpu_fst_reg(env, i, true);
+            return;
         default:
             fpu_d9_special(env, d);
             return;
@@ -1449,28 +1140,22 @@ static void fpu_reg(CPUX86State *env, const DecodedInsn *d)
     case 3:
         if (op < 4) {   /* FCMOVcc: DA B/E/BE/U, DB the negations */
             static const uint8_t cc[4] = { 2, 4, 6, 10 };   /* Jcc codes B E BE P */
-            bool cond = x86_check_cc(env, cc[op]);
-            if (esc == 3) {
-                cond = !cond;
-            }
+            bool cond = x86_check_cc(env, cc[op]) ^ (esc == 3);
             if (st_empty(env, 0) || st_empty(env, i)) {
                 fpu_underflow(env);
                 if (fpu_unmasked(env, FSW_IE)) {
                     return;
                 }
-                if (cond || st_empty(env, 0)) {
-                    st_set(env, 0, reg_indefinite);
-                }
+                st_set(env, 0, reg_indefinite);
                 return;
             }
-            env->fpus &= ~FSW_C1;
             if (cond) {
                 st_set(env, 0, *st_reg(env, i));
             }
             return;
         }
         if (esc == 2 && op == 5 && i == 1) {    /* FUCOMPP */
-            fpu_do_compare(env, &c, *st_reg(env, 1), st_empty(env, 1), true, 2);
+            fpu_do_compare(env, *st_reg(env, 1), st_empty(env, 1), true, 2);
             return;
         }
         if (esc == 3 && op == 4) {
@@ -1494,59 +1179,46 @@ static void fpu_reg(CPUX86State *env, const DecodedInsn *d)
     case 5:
         switch (op) {
         case 0:     /* FFREE */
+            env->fpus &= ~FSW_C1;
             env->fptags |= 1u << st_index(env, i);
             return;
-        case 1: {   /* FXCH4 alias */
-            X86FPReg a = *st_reg(env, 0), b = *st_reg(env, i);
-            st_set(env, 0, b);
-            st_set(env, i, a);
+        case 1:     /* FXCH4 alias */
+            fpu_fxch(env, i);
             return;
-        }
         case 2:     /* FST ST(i) */
         case 3:     /* FSTP ST(i) */
-        fstp:
-            if (st_empty(env, 0)) {
-                fpu_underflow(env);
-                if (fpu_unmasked(env, FSW_IE)) {
-                    return;
-                }
-                st_set(env, i, reg_indefinite);
-            } else {
-                env->fpus &= ~FSW_C1;
-                st_set(env, i, *st_reg(env, 0));
-            }
-            if (op != 2) {
-                fpu_pop(env);
-            }
+            fpu_fst_reg(env, i, op == 3);
             return;
         case 4:     /* FUCOM */
         case 5:     /* FUCOMP */
-            fpu_do_compare(env, &c, *st_reg(env, i), st_empty(env, i), true, op == 5);
+            fpu_do_compare(env, *st_reg(env, i), st_empty(env, i), true, op == 5);
             return;
         }
         break;
     case 7:
-        if (op == 4 && i == 0) {    /* FNSTSW AX */
-            set_reg(env, MO_16, R_EAX, fpu_get_fsw(env));
-            return;
-        }
-        if (op == 5 || op == 6) {   /* FUCOMIP / FCOMIP */
-            fpu_do_comi(env, i, op == 5, true);
-            return;
-        }
-        if (op == 0) {  /* FFREEP */
+        switch (op) {
+        case 0:     /* FFREEP */
+            env->fpus &= ~FSW_C1;
             env->fptags |= 1u << st_index(env, i);
             fpu_pop(env);
             return;
-        }
-        if (op == 1) {  /* FXCH7 alias */
-            X86FPReg a = *st_reg(env, 0), b = *st_reg(env, i);
-            st_set(env, 0, b);
-            st_set(env, i, a);
+        case 1:     /* FXCH7 alias */
+            fpu_fxch(env, i);
             return;
-        }
-        if (op == 2 || op == 3) {   /* FSTP8/FSTP9 aliases */
-            goto fstp;
+        case 2:     /* FSTP8/FSTP9 aliases */
+        case 3:
+            fpu_fst_reg(env, i, true);
+            return;
+        case 4:     /* FNSTSW AX */
+            if (i == 0) {
+                set_reg(env, MO_16, R_EAX, fpu_get_fsw(env));
+                return;
+            }
+            break;
+        case 5:     /* FUCOMIP */
+        case 6:     /* FCOMIP */
+            fpu_do_comi(env, i, op == 5, true);
+            return;
         }
         break;
     }
