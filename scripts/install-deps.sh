@@ -6,7 +6,7 @@
 set -e
 
 BUILD_PKGS="pkg-config liburcu-dev libslirp-dev libcapstone-dev libzstd-dev zlib1g-dev"
-TEST_PKGS="libcmocka-dev python3 python3-pytest socat acpica-tools clang libclang-rt-14-dev qemu-system-x86"
+TEST_PKGS="libcmocka-dev python3 python3-pytest socat acpica-tools clang libclang-rt-14-dev qemu-system-x86 qemu-utils"
 
 case "${1:-build}" in
 build) want="$BUILD_PKGS" ;;

@@ -13,9 +13,14 @@
 #define X86_GROUP(grp, reg, fam, fl) extern const X86Family x86_fam_##fam;
 #include "insns.def"
 #include "insns-system.def"
+#include "insns-fpu.def"
 #undef X86_OP
 #undef X86_GROUP_OP
 #undef X86_GROUP
+#define X86_SSE_OP(map, opc, pfx, fam, fl) extern const X86Family x86_fam_##fam;
+#include "insns-sse.def"
+#undef X86_SSE_OP
+extern const X86Family x86_fam_nop;   /* 90 without REX.B */
 
 /* Group ids, one per X86_GROUP_OP group name in insns.def. */
 enum {
@@ -40,10 +45,50 @@ static const X86OpEntry op_table[2][256] = {
 #define X86_GROUP(grp, reg, fam, fl)
 #include "insns.def"
 #include "insns-system.def"
+#include "insns-fpu.def"
 #undef X86_OP
 #undef X86_GROUP_OP
 #undef X86_GROUP
 };
+
+/*
+ * SSE-style opcodes: maps 0F (1), 0F38 (2) and 0F3A (3), where a
+ * "mandatory" 66/F3/F2 prefix selects a different instruction
+ * (SSE_PFX_* index).  An opcode listed here overrides op_table's 0F map.
+ */
+static const X86OpEntry sse_table[3][256][SSE_PFX_COUNT] = {
+#define X86_SSE_OP(map, opc, pfx, fam, fl) \
+    [(map) - 1][opc][pfx] = { &x86_fam_##fam, (fl) | F_SSE, 0 },
+#include "insns-sse.def"
+#undef X86_SSE_OP
+};
+
+/* The mandatory-prefix column: the last of F2/F3 wins over 66. */
+static int sse_prefix_index(int prefix)
+{
+    if (prefix & PREFIX_REPNZ) {
+        return SSE_PFX_F2;
+    }
+    if (prefix & PREFIX_REPZ) {
+        return SSE_PFX_F3;
+    }
+    return (prefix & PREFIX_DATA) ? SSE_PFX_66 : SSE_PFX_NP;
+}
+
+/* The SSE entry for map/opcode, or NULL when the opcode is not an SSE one. */
+static const X86OpEntry *sse_lookup(int map, int b, int prefix)
+{
+    const X86OpEntry *row = sse_table[map - 1][b];
+    static const X86OpEntry undef = { NULL, F_SSE | F_MODRM, 0 };
+
+    for (int i = 0; i < SSE_PFX_COUNT; i++) {
+        if (row[i].flags & F_SSE) {
+            const X86OpEntry *e = &row[sse_prefix_index(prefix)];
+            return e->family ? e : &undef;
+        }
+    }
+    return map == 1 ? NULL : &undef;
+}
 
 static const X86OpEntry group_table[GRP_COUNT][8] = {
 #define X86_OP(map, first, last, fam, fl)
@@ -250,6 +295,10 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
     if (b == 0x0f) {
         map = 1;
         b = get_bytes(&r, 1);
+        if (b == 0x38 || b == 0x3a) {
+            map = b == 0x38 ? 2 : 3;
+            b = get_bytes(&r, 1);
+        }
     }
     d->opcode = b;
     d->map = map;
@@ -274,7 +323,10 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
         d->seg = R_SEG_FLAT;
     }
 
-    e = &op_table[map][b];
+    e = map >= 1 ? sse_lookup(map, b, prefix) : NULL;
+    if (!e) {
+        e = &op_table[map][b];
+    }
     flags = e->flags;
     int modrm = 0;
     if (flags & F_MODRM) {

@@ -38,6 +38,10 @@
 #define F_STRING  (1u << 19)  /* string instruction: REP prefixes apply */
 #define F_GROUP   (1u << 20)  /* ModRM.reg selects a group member */
 #define F_FARPTR  (1u << 21)  /* ptr16:16/32: offset in imm, selector in imm2 */
+#define F_SSE     (1u << 22)  /* entry of the mandatory-prefix table */
+
+/* Mandatory-prefix columns of insns-sse.def. */
+enum { SSE_PFX_NP, SSE_PFX_66, SSE_PFX_F3, SSE_PFX_F2, SSE_PFX_COUNT };
 
 /* One handler per operand size and per register (0) / memory (1) form. */
 typedef struct X86Family {

@@ -59,7 +59,7 @@ struct DecodedInsn {
     uint8_t prefix;        /* PREFIX_* */
     uint8_t flags;         /* INSN_* */
     uint8_t opcode;        /* last opcode byte */
-    uint8_t map;           /* 0: one-byte map, 1: 0F map */
+    uint8_t map;           /* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A map */
     uint8_t modrm_reg3;    /* ModRM.reg without REX (group selector) */
 };
 

@@ -1,0 +1,34 @@
+/*
+ * -drive: parse QEMU's option string and open the image behind it.
+ *   file=PATH,format=raw|qcow2,if=virtio|none|ide,id=NAME,readonly=on|off,
+ *   snapshot=on|off,cache=writeback|none|writethrough|directsync|unsafe
+ * Commas inside values are written doubled (",,"), as QEMU.
+ */
+#ifndef BLOCK_BLOCKDEV_H
+#define BLOCK_BLOCKDEV_H
+
+#include "block/block-backend.h"
+
+typedef struct DriveInfo {
+    char *id;              /* id=, or "<if><n>" (e.g. "virtio0") when absent */
+    char *interface;       /* if=, default "virtio" */
+    char *file;
+    char *format;          /* NULL: probe */
+    bool read_only;
+    bool snapshot;
+    char *cache;           /* NULL: writeback */
+} DriveInfo;
+
+/* Parse without opening.  Returns NULL with *errp set on bad options. */
+DriveInfo *drive_parse(const char *optstr, Error **errp);
+void drive_info_free(DriveInfo *dinfo);
+
+/*
+ * Parse and open: the BlockBackend is named after the drive id, so QMP
+ * query-block and devices find it by that name.  snapshot_all is the
+ * global -snapshot option.  *pdinfo (optional) receives the parsed drive.
+ */
+BlockBackend *drive_new(const char *optstr, bool snapshot_all,
+                        DriveInfo **pdinfo, Error **errp);
+
+#endif
