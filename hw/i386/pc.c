@@ -114,6 +114,13 @@ static bool pc_x2apic_msr_write(X86CPU *cpu, uint32_t index, uint64_t val)
     return apic_msr_write(cpu->irq_opaque, index, val) == 0;
 }
 
+static int pc_get_sipi_vector(X86CPU *cpu)
+{
+    int vector = apic_sipi_vector(cpu->irq_opaque);
+    apic_sipi(cpu->irq_opaque);     /* the APIC leaves wait-for-SIPI too */
+    return vector;
+}
+
 static void pc_apic_base_changed(X86CPU *cpu, uint64_t base)
 {
     cpu_set_apic_base(cpu->irq_opaque, base);
@@ -280,12 +287,15 @@ static void pc_cpus_init(PCMachineState *pcms, Error **errp)
             return;
         }
         object_property_set_link(OBJECT(apic), "cpu", cpu, &error_abort);
+        qdev_prop_set_uint32(apic, "id", i);
+        x86->env.cfg.apic_id = i;       /* CPUID's initial APIC id */
         object_property_add_child(cpu, "lapic", OBJECT(apic));
         x86->irq_opaque = apic;
         x86->get_interrupt_vector = pc_get_interrupt_vector;
         x86->x2apic_msr_read = pc_x2apic_msr_read;
         x86->x2apic_msr_write = pc_x2apic_msr_write;
         x86->apic_base_changed = pc_apic_base_changed;
+        x86->get_sipi_vector = pc_get_sipi_vector;
         if (!qdev_realize(apic, NULL, errp) ||
             !qdev_realize(DEVICE(cpu), NULL, errp)) {
             return;
@@ -332,6 +342,7 @@ static void pc_acpi_init(PCMachineState *pcms)
     PcAcpiConfig *cfg = &pcms->acpi_cfg;
 
     pc_acpi_config_init(cfg, ms->smp.cpus);
+    cfg->has_hpet = false;          /* no HPET device (yet) */
     cfg->pci_mmio32_base = MAX(pcms->below_4g_mem_size, 0xe0000000ULL);
     cfg->pci_mmio32_size = PC_IOAPIC_ADDR - cfg->pci_mmio32_base;
 
@@ -498,6 +509,18 @@ static void pc_machine_reset(MachineState *ms, ShutdownCause cause)
             return;
         }
         pc_apply_boot_state(pcms);
+        /*
+         * No firmware parks the application processors: they wait for
+         * INIT/SIPI from the start, as they would after firmware ran.
+         */
+        CPUState *cs;
+        CPU_FOREACH(cs) {
+            if (cs != first_cpu) {
+                x86_cpu_env(cs)->hflags2 |= HF2_WAIT_SIPI;
+                x86_cpu_env(cs)->halted = 1;
+                cs->halted = 1;
+            }
+        }
     }
     cpu_synchronize_all_post_reset();
 }

@@ -144,6 +144,9 @@ bool x86_cpu_handle_interrupts(CPUX86State *env)
     if (take & CPU_INTERRUPT_SIPI) {
         cpu_reset_interrupt(cs, CPU_INTERRUPT_SIPI);
         if (env->hflags2 & HF2_WAIT_SIPI) {
+            if (cpu->get_sipi_vector) {
+                env->sipi_vector = cpu->get_sipi_vector(cpu) & 0xff;
+            }
             qemu_log_mask(CPU_LOG_INT, "CPU %d: SIPI vector 0x%02x\n",
                           cs->cpu_index, env->sipi_vector);
             do_sipi(env);

@@ -213,6 +213,9 @@ bool x86_msr_write(CPUX86State *env, uint32_t index, uint64_t val)
     case MSR_IA32_SYSENTER_ESP: env->sysenter_esp = val; return true;
     case MSR_IA32_SYSENTER_EIP: env->sysenter_eip = val; return true;
     case MSR_MCG_STATUS: return true;
+    /* Writing 0 before CPUID(1) latches the microcode revision (SDM 9.11.7);
+     * there is no microcode to update, so the write has no effect. */
+    case MSR_IA32_UCODE_REV: return true;
     case MSR_IA32_MISC_ENABLE: env->misc_enable = val; return true;
     case MSR_PAT:
         for (int i = 0; i < 8; i++) {

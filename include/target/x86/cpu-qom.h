@@ -41,6 +41,8 @@ struct X86CPU {
     bool (*x2apic_msr_read)(X86CPU *cpu, uint32_t index, uint64_t *val);
     bool (*x2apic_msr_write)(X86CPU *cpu, uint32_t index, uint64_t val);
     void (*apic_base_changed)(X86CPU *cpu, uint64_t apic_base);
+    /* The start vector of a SIPI being taken (the APIC latched it). */
+    int (*get_sipi_vector)(X86CPU *cpu);
     void *irq_opaque;
 
     /*
