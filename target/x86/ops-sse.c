@@ -1811,6 +1811,9 @@ static void grp15(CPUX86State *env, const DecodedInsn *d)
     switch (op) {
     case 0:     /* FXSAVE */
     case 1: {   /* FXRSTOR */
+        /* the image up to the last XMM register the mode has; the rest
+         * is reserved or left to software */
+        int size = (env->hflags & HF_CS64_MASK) ? 416 : 288;
         uint8_t img[512];
         uint64_t addr;
         if (env->cr[0] & (CR0_EM_MASK | CR0_TS_MASK)) {
@@ -1819,13 +1822,14 @@ static void grp15(CPUX86State *env, const DecodedInsn *d)
         addr = vec_addr(env, d, true);
         if (op == 0) {
             x86_fxsave_image(env, img, d->ot == MO_64);
-            for (int i = 0; i < 512; i += 8) {
+            for (int i = 0; i < size; i += 8) {
                 uint64_t v;
                 memcpy(&v, img + i, 8);
                 st(env, addr + i, v, MO_64);
             }
         } else {
-            for (int i = 0; i < 512; i += 8) {
+            memset(img, 0, sizeof(img));
+            for (int i = 0; i < size; i += 8) {
                 uint64_t v = ld(env, addr + i, MO_64);
                 memcpy(img + i, &v, 8);
             }
