@@ -1637,6 +1637,29 @@ ALWAYS_INLINE void crc32_b(CPUX86State *env, const DecodedInsn *d, int ot, bool 
 }
 GEN_FAMILY(crc32, crc32_b)
 
+/* MOVBE Gv, Mv / MOVBE Mv, Gv (0F 38 F0/F1 without F2): byte-swapped
+ * load and store. */
+ALWAYS_INLINE uint64_t bswap_ot(uint64_t v, int ot)
+{
+    switch (ot) {
+    case MO_16: return __builtin_bswap16(v);
+    case MO_32: return __builtin_bswap32(v);
+    default: return __builtin_bswap64(v);
+    }
+}
+ALWAYS_INLINE void movbe_load_b(CPUX86State *env, const DecodedInsn *d, int ot, bool mem)
+{
+    set_reg(env, ot, d->reg, bswap_ot(ld(env, d->addr(env, d), ot), ot));
+    next_insn(env, d);
+}
+ALWAYS_INLINE void movbe_store_b(CPUX86State *env, const DecodedInsn *d, int ot, bool mem)
+{
+    st(env, d->addr(env, d), bswap_ot(get_reg(env, ot, d->reg), ot), ot);
+    next_insn(env, d);
+}
+GEN_FAMILY_MEM(movbe_load, movbe_load_b)
+GEN_FAMILY_MEM(movbe_store, movbe_store_b)
+
 /*
  * PCMPESTRI/PCMPESTRM/PCMPISTRI/PCMPISTRM.  imm[1:0]: bytes/words,
  * unsigned/signed; imm[3:2]: equal any / ranges / equal each / equal
