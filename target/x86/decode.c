@@ -79,15 +79,19 @@ static int sse_prefix_index(int prefix)
 static const X86OpEntry *sse_lookup(int map, int b, int prefix)
 {
     const X86OpEntry *row = sse_table[map - 1][b];
-    static const X86OpEntry undef = { NULL, F_SSE | F_MODRM, 0 };
+    /* #UD, with the length the map implies (0F 3A has an imm8) */
+    static const X86OpEntry undef[3] = {
+        { NULL, F_SSE | F_MODRM, 0 }, { NULL, F_SSE | F_MODRM, 0 },
+        { NULL, F_SSE | F_MODRM | F_IMM_UB, 0 },
+    };
 
     for (int i = 0; i < SSE_PFX_COUNT; i++) {
         if (row[i].flags & F_SSE) {
             const X86OpEntry *e = &row[sse_prefix_index(prefix)];
-            return e->family ? e : &undef;
+            return e->family ? e : &undef[map - 1];
         }
     }
-    return map == 1 ? NULL : &undef;
+    return map == 1 ? NULL : &undef[map - 1];
 }
 
 static const X86OpEntry group_table[GRP_COUNT][8] = {

@@ -3,11 +3,11 @@
  * handlers: availability checks (#UD/#NM/#MF), MXCSR and FSW bits, and the
  * FXSAVE image.
  *
- * Floating point is computed with the host's IEEE arithmetic: float and
- * double for SSE, long double (which must be the x87 80-bit format, as on
- * x86 hosts) for x87.  Rounding comes from fesetround(); exception flags
- * from fetestexcept(), except the denormal-operand flag, NaN propagation,
- * DAZ and FTZ, which the host's fenv cannot express and are done by hand.
+ * SSE floating point is computed with the host's IEEE float and double:
+ * rounding from fesetround(), flags from fetestexcept(); the denormal-
+ * operand flag, NaN propagation, DAZ and FTZ, which fenv cannot express,
+ * are done by hand (sse-fp-template.h).  The x87 runs its arithmetic on
+ * the host's own x87 (ops-fpu.c), so it needs an x86 host.
  */
 #ifndef TARGET_X86_FPU_H
 #define TARGET_X86_FPU_H

@@ -297,17 +297,17 @@ static inline bool host_pushed(const HostX87 *h)
 
 /*
  * Apply a host status word: an unmasked pre-computation exception (IE,
- * DE, ZE) reports only those flags, clears C1 and leaves the destination
- * alone (returns false); otherwise all flags and C1.  Either way the
- * condition bits in cc come from the host (which started from the
- * guest's, see host_x87).
+ * DE, ZE) reports only those flags, clears C1 (and C2 if the instruction
+ * defines it) and leaves the destination alone (returns false);
+ * otherwise all flags, C1 and the condition bits in cc come from the
+ * host (which started from the guest's, see host_x87).
  */
 static bool fpu_host_result(CPUX86State *env, uint16_t sw, uint16_t cc)
 {
     uint16_t pre = sw & (FSW_IE | FSW_DE | FSW_ZE);
 
     if (fpu_unmasked(env, pre)) {
-        env->fpus = (env->fpus & ~(cc | FSW_C1)) | (sw & cc);
+        env->fpus &= ~(FSW_C1 | (cc & FSW_C2));
         fpu_set_flags(env, pre);
         return false;
     }
@@ -785,7 +785,9 @@ static void fpu_d9_special(CPUX86State *env, const DecodedInsn *d)
     }
     sw = host_x87(env, &h, hop);
     if (!fpu_host_result(env, sw, (hop == HX_PREM || hop == HX_PREM1) ?
-                                  FSW_C0 | FSW_C2 | FSW_C3 : FSW_C2)) {
+                                  FSW_C0 | FSW_C2 | FSW_C3 :
+                                  (hop == HX_PTAN || hop == HX_SINCOS ||
+                                   hop == HX_SIN || hop == HX_COS) ? FSW_C2 : 0)) {
         return;
     }
     switch (hop) {

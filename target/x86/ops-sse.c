@@ -1637,6 +1637,29 @@ ALWAYS_INLINE void crc32_b(CPUX86State *env, const DecodedInsn *d, int ot, bool 
 }
 GEN_FAMILY(crc32, crc32_b)
 
+/* MOVBE Gv, Mv / MOVBE Mv, Gv (0F 38 F0/F1 without F2): byte-swapped
+ * load and store. */
+ALWAYS_INLINE uint64_t bswap_ot(uint64_t v, int ot)
+{
+    switch (ot) {
+    case MO_16: return __builtin_bswap16(v);
+    case MO_32: return __builtin_bswap32(v);
+    default: return __builtin_bswap64(v);
+    }
+}
+ALWAYS_INLINE void movbe_load_b(CPUX86State *env, const DecodedInsn *d, int ot, bool mem)
+{
+    set_reg(env, ot, d->reg, bswap_ot(ld(env, d->addr(env, d), ot), ot));
+    next_insn(env, d);
+}
+ALWAYS_INLINE void movbe_store_b(CPUX86State *env, const DecodedInsn *d, int ot, bool mem)
+{
+    st(env, d->addr(env, d), bswap_ot(get_reg(env, ot, d->reg), ot), ot);
+    next_insn(env, d);
+}
+GEN_FAMILY_MEM(movbe_load, movbe_load_b)
+GEN_FAMILY_MEM(movbe_store, movbe_store_b)
+
 /*
  * PCMPESTRI/PCMPESTRM/PCMPISTRI/PCMPISTRM.  imm[1:0]: bytes/words,
  * unsigned/signed; imm[3:2]: equal any / ranges / equal each / equal
@@ -1811,6 +1834,9 @@ static void grp15(CPUX86State *env, const DecodedInsn *d)
     switch (op) {
     case 0:     /* FXSAVE */
     case 1: {   /* FXRSTOR */
+        /* the image up to the last XMM register the mode has; the rest
+         * is reserved or left to software */
+        int size = (env->hflags & HF_CS64_MASK) ? 416 : 288;
         uint8_t img[512];
         uint64_t addr;
         if (env->cr[0] & (CR0_EM_MASK | CR0_TS_MASK)) {
@@ -1819,13 +1845,14 @@ static void grp15(CPUX86State *env, const DecodedInsn *d)
         addr = vec_addr(env, d, true);
         if (op == 0) {
             x86_fxsave_image(env, img, d->ot == MO_64);
-            for (int i = 0; i < 512; i += 8) {
+            for (int i = 0; i < size; i += 8) {
                 uint64_t v;
                 memcpy(&v, img + i, 8);
                 st(env, addr + i, v, MO_64);
             }
         } else {
-            for (int i = 0; i < 512; i += 8) {
+            memset(img, 0, sizeof(img));
+            for (int i = 0; i < size; i += 8) {
                 uint64_t v = ld(env, addr + i, MO_64);
                 memcpy(img + i, &v, 8);
             }
