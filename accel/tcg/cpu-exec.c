@@ -283,14 +283,23 @@ int x86_cpu_exec(CPUX86State *env)
         if (env->icount_budget <= 0) {
             return EXCP_INTERRUPT;
         }
-        if (env->hflags & HF_INHIBIT_IRQ_MASK) {
-            /* one instruction with interrupts held off, then recheck */
+        if (env->hflags & HF_INHIBIT_IRQ_MASK || (env->eflags & TF_MASK)) {
+            /*
+             * One instruction at a time: after STI/MOV SS (interrupts held
+             * off for it), or with EFLAGS.TF set at its start, which makes
+             * it trap with #DB (DR6.BS) once it completes.
+             */
+            bool single_step = env->eflags & TF_MASK;
             int64_t budget = env->icount_budget - 1;
 
             env->hflags &= ~HF_INHIBIT_IRQ_MASK;
             env->icount_budget = 1;
             ret = cpu_exec_one(env);
             env->icount_budget += budget;
+            if (single_step && ret == EXCP_INTERRUPT) {
+                env->dr[6] |= DR6_BS;
+                ret = EXCP01_DB;
+            }
         } else {
             ret = cpu_exec(env);
         }

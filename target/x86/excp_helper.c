@@ -46,8 +46,11 @@ bool x86_cpu_exit_pending(CPUX86State *env)
     if (__atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE)) {
         return true;
     }
-    /* The outer loop steps through the shadow one instruction at a time. */
-    if (env->hflags & HF_INHIBIT_IRQ_MASK) {
+    /*
+     * The outer loop steps through the shadow, and through code run with
+     * EFLAGS.TF (single-step traps), one instruction at a time.
+     */
+    if ((env->hflags & HF_INHIBIT_IRQ_MASK) || (env->eflags & TF_MASK)) {
         return true;
     }
     return deliverable(env, irq_request(cs)) != 0;

@@ -380,6 +380,25 @@ static void load_dt(CPUX86State *env, const DecodedInsn *d, SegmentCache *dt)
     dt->limit = limit;
     next_insn(env, d);
 }
+/*
+ * BOUND r, m16&16 / m32&32: #BR unless lower <= index <= upper (signed).
+ * Invalid in 64-bit mode (the table entry is F_INV64).
+ */
+static void bound(CPUX86State *env, const DecodedInsn *d)
+{
+    uint64_t addr = d->addr(env, d);
+    int size = 1 << d->ot;
+    int64_t index = sext(get_reg(env, d->ot, d->reg), d->ot);
+    int64_t lower = sext(ld(env, addr, d->ot), d->ot);
+    int64_t upper = sext(ld(env, (addr + size) & d->lmask, d->ot), d->ot);
+
+    if (index < lower || index > upper) {
+        raise_exception(env, EXCP05_BOUND);
+    }
+    next_insn(env, d);
+}
+GEN_MEM(bound, bound)
+
 static void sgdt(CPUX86State *env, const DecodedInsn *d) { store_dt(env, d, &env->gdt); }
 static void sidt(CPUX86State *env, const DecodedInsn *d) { store_dt(env, d, &env->idt); }
 static void lgdt(CPUX86State *env, const DecodedInsn *d) { load_dt(env, d, &env->gdt); }

@@ -874,6 +874,29 @@ void x86_far_ret(CPUX86State *env, int ot, int addend)
     ret_protected(env, ot, false, addend);
 }
 
+/*
+ * IRET with NT set returns to the task in the current TSS's back link
+ * (SDM "Task Linking").  The link must name a busy TSS in the GDT, else
+ * #TS(link).  Task switches themselves are not implemented: a valid link
+ * is logged under -d unimp and raises #GP(0).
+ */
+static void NORETURN iret_task_return(CPUX86State *env)
+{
+    uint32_t link = x86_sys_load(env, env->tr.base, 2) & 0xffff;
+    uint32_t e1, e2;
+    int type;
+
+    if ((link & 4) || !load_desc(env, link & ~3u, &e1, &e2)) {
+        raise_exception_err(env, EXCP0A_TSS, link & ~3u);
+    }
+    type = desc_type(e2);
+    if ((e2 & DESC_S_MASK) || (type != 3 && type != 11)) {
+        raise_exception_err(env, EXCP0A_TSS, link & ~3u);
+    }
+    qemu_log_mask(LOG_UNIMP, "x86: IRET task return to TSS 0x%x\n", link);
+    raise_exception_err(env, EXCP0D_GPF, 0);
+}
+
 void x86_iret(CPUX86State *env, int ot)
 {
     if (!x86_pe(env)) {
@@ -897,6 +920,9 @@ void x86_iret(CPUX86State *env, int ot)
     if (env->eflags & VM_MASK) {
         qemu_log_mask(LOG_UNIMP, "x86: IRET in virtual-8086 mode\n");
         raise_exception_err(env, EXCP0D_GPF, 0);
+    }
+    if ((env->eflags & NT_MASK) && !(env->hflags & HF_LMA_MASK)) {
+        iret_task_return(env);
     }
     ret_protected(env, ot, true, 0);
 }

@@ -241,6 +241,7 @@ typedef struct X86CPUConfig {
 #define HF2_WAIT_SIPI    (1u << 1)  /* AP after INIT: only SIPI wakes it */
 
 /* More control register and MSR bits. */
+#define DR6_BS        (1u << 14)  /* single-step trap */
 #define CR4_VME_MASK  (1u << 0)
 #define CR4_PVI_MASK  (1u << 1)
 #define CR4_TSD_MASK  (1u << 2)
