@@ -3,6 +3,9 @@
  */
 #include "monitor-internal.h"
 #include "monitor/hmp.h"
+#include "util/log.h"
+#include "accel/tcg/cpu-exec.h"
+#include "block/block-backend.h"
 #include "hw/core/cpu.h"
 #include "hw/qdev-core.h"
 #include "memory/memory.h"
@@ -541,6 +544,39 @@ static void hmp_print(Monitor *mon, const QObject *args)
     monitor_printf(mon, "\n");
 }
 
+static void hmp_info_jit(Monitor *mon, const QObject *args)
+{
+    StrBuf sb = { 0 };
+    tcg_dump_info(&sb);
+    monitor_puts(mon, sb.str ? sb.str : "");
+    strbuf_free(&sb);
+}
+
+static void hmp_info_block_cmd(Monitor *mon, const QObject *args)
+{
+    char *text = hmp_info_block();
+    monitor_puts(mon, text);
+    free(text);
+}
+
+/* log item1,item2 / log none: what -d logs, changed at run time. */
+static void hmp_log(Monitor *mon, const QObject *args)
+{
+    const char *items = qdict_get_try_str(args, "items");
+    Error *err = NULL;
+    int mask = 0;
+
+    if (strcmp(items, "none")) {
+        mask = qemu_str_to_log_mask(items, &err);
+        if (err) {
+            hmp_handle_error(mon, err);
+            return;
+        }
+    }
+    qemu_set_log(mask);
+    memory_set_log_guest_errors(mask & LOG_GUEST_ERROR);
+}
+
 static const HMPCommand hmp_cmds[] = {
     { "help|?", "name:s?", "[cmd]",
       "show the help", hmp_help },
@@ -566,14 +602,19 @@ static const HMPCommand hmp_cmds[] = {
     { "xp", "fmt:/,addr:l", "/fmt addr",
       "physical memory dump starting at 'addr'",
       hmp_physical_memory_dump },
+    { "log", "items:s", "item1[,...]|none",
+      "log the named items (as -d; 'none' stops logging)", hmp_log },
     { "print|p", "fmt:/,val:l", "/fmt expr",
       "print expression value (use $reg for CPU register access)",
       hmp_print },
 };
 
 static const HMPCommand hmp_info_cmds[] = {
+    { "block", "", "", "show the block devices", hmp_info_block_cmd },
     { "chardev", "", "", "show the character devices", hmp_info_chardev },
     { "cpus", "", "", "show infos for each CPU", hmp_info_cpus },
+    { "jit", "", "", "show the software CPU's translation statistics",
+      hmp_info_jit },
     { "mtree", "flatview:-f,owner:-o,disabled:-D", "[-f][-o][-D]",
       "show memory tree (-f: dump flat view for address spaces;"
       "-o: dump region owners/parents;-D: dump disabled regions)",

@@ -52,3 +52,27 @@ def test_boot_to_shell_and_poweroff(osprey, smp):
         assert g.wait(timeout=120) == 0
     finally:
         g.kill()
+
+
+def test_dmesg_has_no_acpi_or_apic_errors(osprey):
+    g = boot(osprey, 2)
+    try:
+        out = g.run("dmesg | grep -iE 'ACPI (BIOS )?(Error|Warning)|"
+                    "APIC.*(error|fail)|IO-APIC.*fail|do_boot_cpu failed' "
+                    "| grep -v grep; echo END")
+        assert out.strip() == "END", out
+    finally:
+        g.kill()
+
+
+def test_reboot_resets_the_machine(osprey):
+    g = boot(osprey, 1)
+    try:
+        g.proc.stdin.write(b"reboot\n")
+        g.proc.stdin.flush()
+        # The machine resets (no -no-reboot): the kernel boots again.
+        g.read_until(b"Linux version", timeout=120)
+        g.read_until(b"OSPREY-GUEST-READY", timeout=180)
+        assert g.proc.poll() is None
+    finally:
+        g.kill()
