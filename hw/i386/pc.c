@@ -11,10 +11,17 @@
  *
  * Memory map (as QEMU's for pc):
  *   0 .. below_4g      RAM ("ram-below-4g", an alias of the machine's RAM)
- *   0xE0000..0xFFFFF   last 128 KiB of the firmware (only with firmware)
  *   below_4g .. 4G     PCI MMIO window; IOAPIC at 0xFEC00000, local APICs
  *                      and MSIs at 0xFEE00000, firmware at the top
  *   4G ..              the rest of RAM ("ram-above-4g")
+ * and, as in QEMU, the "pci" container (PCI BARs and ROMs, under RAM)
+ * holds "pc.rom" (option ROM space, 0xC0000..0xDFFFF), "isa-bios" (the
+ * firmware's last 128 KiB, 0xE0000..0xFFFFF) and "pc.bios" (top of
+ * 4 GiB).  Below 1 MiB the i440FX overlays system memory with its
+ * windows: 0xA0000..0xBFFFF to PCI (SMRAM closed) and the 13 PAM regions
+ * 0xC0000..0xFFFFF, which show the "pci" side (the ROMs) at reset and RAM
+ * once the firmware enables shadowing.  Direct boot, with no firmware to
+ * do that, turns all PAM regions to read/write RAM at every reset.
  */
 #include "util/osdep.h"
 #include "util/error.h"
@@ -45,6 +52,8 @@
 #define PC_ACPI_RSDP_ADDR 0xf0000ULL    /* ... RSDP ... */
 #define PC_MPTABLE_ADDR 0xf0100ULL      /* ... and MP table, in the BIOS area */
 #define PC_DEFAULT_FIRMWARE "/usr/share/seabios/bios-256k.bin"
+#define PC_ROM_MIN_VGA 0xc0000ULL       /* "pc.rom": option ROM space */
+#define PC_ROM_SIZE 0x20000ULL
 
 /* ---- interrupt routing ------------------------------------------------ */
 
@@ -180,6 +189,16 @@ static void pc_memory_init(PCMachineState *pcms)
     memory_region_add_subregion_overlap(sysmem, 0, &pcms->pci_memory, -1);
 
     /*
+     * Option ROM space, RAM the firmware copies ROMs into, read-only to
+     * the guest (as QEMU's for a PCI pc); seen through the PAM regions.
+     */
+    memory_region_init_ram(&pcms->option_rom, OBJECT(pcms), "pc.rom",
+                           PC_ROM_SIZE, &error_fatal);
+    memory_region_set_readonly(&pcms->option_rom, true);
+    memory_region_add_subregion_overlap(&pcms->pci_memory, PC_ROM_MIN_VGA,
+                                        &pcms->option_rom, 1);
+
+    /*
      * The E820 map the guest is told about: base memory up to the EBDA,
      * the BIOS area reserved, the rest of low RAM, and RAM above 4 GiB.
      */
@@ -199,7 +218,6 @@ static void pc_memory_init(PCMachineState *pcms)
 static bool pc_firmware_init(PCMachineState *pcms, const char *path,
                              Error **errp)
 {
-    MemoryRegion *sysmem = get_system_memory();
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -228,12 +246,18 @@ static bool pc_firmware_init(PCMachineState *pcms, const char *path,
         return false;
     }
     close(fd);
-    /* At the top of 4 GiB (reset vector), and its last 128 KiB below 1 MiB. */
-    memory_region_add_subregion(sysmem, 4 * GiB - size, &pcms->bios);
+    /*
+     * At the top of 4 GiB (reset vector), and its last 128 KiB below
+     * 1 MiB, both on the PCI side: below 1 MiB the PAM regions decide
+     * whether the CPU sees the firmware or its shadow in RAM.
+     */
+    memory_region_add_subregion(&pcms->pci_memory, 4 * GiB - size,
+                                &pcms->bios);
     uint64_t isa_size = MIN(size, 128 * KiB);
     memory_region_init_alias(&pcms->isa_bios, OBJECT(pcms), "isa-bios",
                              &pcms->bios, size - isa_size, isa_size);
-    memory_region_add_subregion_overlap(sysmem, 1 * MiB - isa_size,
+    memory_region_add_subregion_overlap(&pcms->pci_memory,
+                                        1 * MiB - isa_size,
                                         &pcms->isa_bios, 1);
     memory_region_set_readonly(&pcms->isa_bios, true);
     return true;
@@ -492,6 +516,12 @@ static void pc_machine_reset(MachineState *ms, ShutdownCause cause)
     qemu_devices_reset(OBJECT(ms), RESET_TYPE_COLD);
     if (pcms->direct_boot && first_cpu) {
         Error *err = NULL;
+        /* What the firmware would do: shadow RAM on, read/write. */
+        for (int i = 0; i < I440FX_PAM_SIZE; i++) {
+            pci_host_config_write_common(pcms->i440fx, I440FX_PAM + i,
+                                         PCI_CONFIG_SPACE_SIZE,
+                                         i == 0 ? 0x30 : 0x33, 1);
+        }
         if (!pc_direct_boot_load(pcms, &err)) {
             error_report_err(err);
             qemu_system_shutdown_request(SHUTDOWN_CAUSE_HOST_ERROR);
@@ -507,6 +537,11 @@ static void pc_init(MachineState *ms)
     PCMachineState *pcms = PC_MACHINE(ms);
     Error *err = NULL;
 
+    if (ms->ram_size < 1 * MiB) {
+        error_report("pc: -m %" PRIu64 "k is too small, the pc machine needs "
+                     "at least 1 MiB of RAM", (uint64_t)(ms->ram_size / KiB));
+        exit(1);
+    }
     pc_memory_init(pcms);
     pcms->direct_boot = ms->kernel_filename && !ms->firmware;
     if (!pcms->direct_boot &&
@@ -516,7 +551,9 @@ static void pc_init(MachineState *ms)
         exit(1);
     }
 
-    pcms->pci_bus = i440fx_init(&pcms->pci_memory, get_system_io(), NULL);
+    pcms->pci_bus = i440fx_init(get_system_memory(), ms->ram,
+                                &pcms->pci_memory, get_system_io(),
+                                &pcms->i440fx);
     PCIDevice *piix3 = pci_new_multifunction(PCI_DEVFN(1, 0),
                                              TYPE_PIIX3_DEVICE);
     pci_realize_and_unref(piix3, pcms->pci_bus, &error_fatal);
