@@ -52,6 +52,14 @@
 #define PC_ACPI_RSDP_ADDR 0xf0000ULL    /* ... RSDP ... */
 #define PC_MPTABLE_ADDR 0xf0100ULL      /* ... and MP table, in the BIOS area */
 #define PC_DEFAULT_FIRMWARE "/usr/share/seabios/bios-256k.bin"
+#define PC_OPTION_ROM_DIR "/usr/share/qemu"   /* Debian's qemu-system-data */
+#define PC_LINUXBOOT_ROM "linuxboot_dma.bin"
+/*
+ * Kept free of the initrd at the top of low RAM, where SeaBIOS puts the
+ * ACPI tables (QEMU's acpi_data_size for pc).
+ */
+#define PC_ACPI_DATA_SIZE (0x20000 + 0x8000)
+#define PC_FW_REAL_MODE_BASE 0x10000    /* setup code, as QEMU's */
 #define PC_ROM_MIN_VGA 0xc0000ULL       /* "pc.rom": option ROM space */
 #define PC_ROM_SIZE 0x20000ULL
 
@@ -303,6 +311,9 @@ static void pc_cpus_init(PCMachineState *pcms, Error **errp)
             object_unref(cpu);
             return;
         }
+        /* APIC ID i for CPU i, as the ACPI MADT and MP table say. */
+        x86->env.cfg.apic_id = pcms->acpi_cfg.apic_ids[i];
+        qdev_prop_set_uint32(apic, "id", pcms->acpi_cfg.apic_ids[i]);
         object_property_set_link(OBJECT(apic), "cpu", cpu, &error_abort);
         object_property_add_child(cpu, "lapic", OBJECT(apic));
         x86->irq_opaque = apic;
@@ -367,6 +378,108 @@ static void pc_acpi_init(PCMachineState *pcms)
                        pcms->gsi[cfg->sci_irq]);
 }
 
+/* ---- kernel boot through the firmware ------------------------------------ */
+
+static bool pc_read_option_rom(const char *name, BootFile *rom, Error **errp)
+{
+    char *path = xasprintf("%s/%s", PC_OPTION_ROM_DIR, name);
+    bool ok = x86_boot_read_file(path, rom, errp);
+
+    if (!ok) {
+        error_prepend(errp, "option ROM %s (from Debian's qemu-system-data "
+                      "package): ", name);
+    } else if (rom->size < 512 || rom->data[0] != 0x55 ||
+               rom->data[1] != 0xaa) {
+        error_setg(errp, "option ROM %s: no 0x55 0xAA ROM signature", path);
+        x86_boot_file_free(rom);
+        ok = false;
+    }
+    free(path);
+    return ok;
+}
+
+/*
+ * -bios with -kernel: hand the kernel to the firmware through fw_cfg as
+ * QEMU's x86_load_linux does for its option ROM.  SeaBIOS runs the
+ * "genroms/linuxboot_dma.bin" ROM first (bootorder), which loads the
+ * setup code, kernel, initrd and command line from fw_cfg and jumps to
+ * the setup code in real mode.
+ */
+static bool pc_fw_cfg_load_linux(PCMachineState *pcms, FWCfgState *fw,
+                                 Error **errp)
+{
+    MachineState *ms = MACHINE(pcms);
+    BootFile kernel, initrd = { 0 }, rom = { 0 };
+    E820Entry e820[PC_MAX_E820];
+    LinuxFwBlobs b;
+    bool ok = false;
+
+    if (!x86_boot_read_file(ms->kernel_filename, &kernel, errp)) {
+        error_prepend(errp, "-kernel: ");
+        return false;
+    }
+    if (kernel.size < 0x206 || memcmp(kernel.data + 0x202, "HdrS", 4)) {
+        error_setg(errp, "-kernel %s: with -bios only Linux bzImage kernels "
+                   "are booted through the firmware; leave out -bios to "
+                   "boot Multiboot or ELF kernels directly", kernel.name);
+        goto out;
+    }
+    if (ms->initrd_filename &&
+        !x86_boot_read_file(ms->initrd_filename, &initrd, errp)) {
+        error_prepend(errp, "-initrd: ");
+        goto out;
+    }
+    if (!pc_read_option_rom(PC_LINUXBOOT_ROM, &rom, errp)) {
+        goto out;
+    }
+    /* The firmware's ACPI tables take the top of low RAM: not the initrd. */
+    memcpy(e820, pcms->e820, sizeof(e820));
+    for (unsigned i = 0; i < pcms->nr_e820; i++) {
+        if (e820[i].type == E820_RAM &&
+            e820[i].addr + e820[i].size == pcms->below_4g_mem_size &&
+            e820[i].size > PC_ACPI_DATA_SIZE) {
+            e820[i].size -= PC_ACPI_DATA_SIZE;
+        }
+    }
+    X86BootConfig cfg = {
+        .e820 = e820,
+        .nr_e820 = pcms->nr_e820,
+        .cmdline = ms->kernel_cmdline,
+        .real_mode_base = PC_FW_REAL_MODE_BASE,
+    };
+    if (!linux_prepare_real_mode(&cfg, &kernel,
+                                 ms->initrd_filename ? &initrd : NULL, &b,
+                                 errp)) {
+        goto out;
+    }
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_ADDR, b.setup_addr);
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_SIZE, b.setup_size);
+    fw_cfg_add_bytes(fw, FW_CFG_SETUP_DATA, b.setup, b.setup_size);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_ADDR, b.kernel_addr);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_SIZE, b.kernel_size);
+    fw_cfg_add_bytes(fw, FW_CFG_KERNEL_DATA, b.kernel, b.kernel_size);
+    fw_cfg_add_i32(fw, FW_CFG_INITRD_ADDR, b.initrd_addr);
+    fw_cfg_add_i32(fw, FW_CFG_INITRD_SIZE, b.initrd_size);
+    fw_cfg_add_bytes(fw, FW_CFG_INITRD_DATA, b.initrd, b.initrd_size);
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, b.cmdline_addr);
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, b.cmdline_size);
+    fw_cfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, b.cmdline, b.cmdline_size);
+    linux_fw_blobs_free(&b);
+
+    fw_cfg_add_file(fw, "genroms/" PC_LINUXBOOT_ROM, rom.data, rom.size);
+    /* bootindex 0, as QEMU gives the ROM: boot it before any disk. */
+    static const char order[] = "/rom@genroms/" PC_LINUXBOOT_ROM;
+    fw_cfg_add_file(fw, "bootorder", order, sizeof(order));
+    ok = true;
+out:
+    x86_boot_file_free(&rom);
+    x86_boot_file_free(&initrd);
+    x86_boot_file_free(&kernel);
+    return ok;
+}
+
+/* ---- fw_cfg ------------------------------------------------------------- */
+
 static void pc_fw_cfg_init(PCMachineState *pcms)
 {
     MachineState *ms = MACHINE(pcms);
@@ -402,6 +515,21 @@ static void pc_fw_cfg_init(PCMachineState *pcms)
             fw_cfg_add_file(fw, blobs[i].name, blobs[i].data, blobs[i].size);
         }
         acpi_build_tables_cleanup(&tables);
+    }
+
+    /* -1: no reboot when nothing boots (QEMU's default reboot-timeout). */
+    static const uint8_t no_retry[4] = { 0xff, 0xff, 0xff, 0xff };
+    fw_cfg_add_file(fw, "etc/boot-fail-wait", no_retry, sizeof(no_retry));
+
+    if (ms->kernel_filename && ms->firmware) {
+        Error *err = NULL;
+        if (!pc_fw_cfg_load_linux(pcms, fw, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+    } else {
+        /* No boot devices named: an empty list, as QEMU's. */
+        fw_cfg_add_file(fw, "bootorder", "", 1);
     }
 }
 
