@@ -11,10 +11,17 @@
  *
  * Memory map (as QEMU's for pc):
  *   0 .. below_4g      RAM ("ram-below-4g", an alias of the machine's RAM)
- *   0xE0000..0xFFFFF   last 128 KiB of the firmware (only with firmware)
  *   below_4g .. 4G     PCI MMIO window; IOAPIC at 0xFEC00000, local APICs
  *                      and MSIs at 0xFEE00000, firmware at the top
  *   4G ..              the rest of RAM ("ram-above-4g")
+ * and, as in QEMU, the "pci" container (PCI BARs and ROMs, under RAM)
+ * holds "pc.rom" (option ROM space, 0xC0000..0xDFFFF), "isa-bios" (the
+ * firmware's last 128 KiB, 0xE0000..0xFFFFF) and "pc.bios" (top of
+ * 4 GiB).  Below 1 MiB the i440FX overlays system memory with its
+ * windows: 0xA0000..0xBFFFF to PCI (SMRAM closed) and the 13 PAM regions
+ * 0xC0000..0xFFFFF, which show the "pci" side (the ROMs) at reset and RAM
+ * once the firmware enables shadowing.  Direct boot, with no firmware to
+ * do that, turns all PAM regions to read/write RAM at every reset.
  */
 #include "util/osdep.h"
 #include "util/error.h"
@@ -45,6 +52,16 @@
 #define PC_ACPI_RSDP_ADDR 0xf0000ULL    /* ... RSDP ... */
 #define PC_MPTABLE_ADDR 0xf0100ULL      /* ... and MP table, in the BIOS area */
 #define PC_DEFAULT_FIRMWARE "/usr/share/seabios/bios-256k.bin"
+#define PC_OPTION_ROM_DIR "/usr/share/qemu"   /* Debian's qemu-system-data */
+#define PC_LINUXBOOT_ROM "linuxboot_dma.bin"
+/*
+ * Kept free of the initrd at the top of low RAM, where SeaBIOS puts the
+ * ACPI tables (QEMU's acpi_data_size for pc).
+ */
+#define PC_ACPI_DATA_SIZE (0x20000 + 0x8000)
+#define PC_FW_REAL_MODE_BASE 0x10000    /* setup code, as QEMU's */
+#define PC_ROM_MIN_VGA 0xc0000ULL       /* "pc.rom": option ROM space */
+#define PC_ROM_SIZE 0x20000ULL
 
 /* ---- interrupt routing ------------------------------------------------ */
 
@@ -187,6 +204,16 @@ static void pc_memory_init(PCMachineState *pcms)
     memory_region_add_subregion_overlap(sysmem, 0, &pcms->pci_memory, -1);
 
     /*
+     * Option ROM space, RAM the firmware copies ROMs into, read-only to
+     * the guest (as QEMU's for a PCI pc); seen through the PAM regions.
+     */
+    memory_region_init_ram(&pcms->option_rom, OBJECT(pcms), "pc.rom",
+                           PC_ROM_SIZE, &error_fatal);
+    memory_region_set_readonly(&pcms->option_rom, true);
+    memory_region_add_subregion_overlap(&pcms->pci_memory, PC_ROM_MIN_VGA,
+                                        &pcms->option_rom, 1);
+
+    /*
      * The E820 map the guest is told about: base memory up to the EBDA,
      * the BIOS area reserved, the rest of low RAM, and RAM above 4 GiB.
      */
@@ -206,7 +233,6 @@ static void pc_memory_init(PCMachineState *pcms)
 static bool pc_firmware_init(PCMachineState *pcms, const char *path,
                              Error **errp)
 {
-    MemoryRegion *sysmem = get_system_memory();
     struct stat st;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
@@ -235,12 +261,18 @@ static bool pc_firmware_init(PCMachineState *pcms, const char *path,
         return false;
     }
     close(fd);
-    /* At the top of 4 GiB (reset vector), and its last 128 KiB below 1 MiB. */
-    memory_region_add_subregion(sysmem, 4 * GiB - size, &pcms->bios);
+    /*
+     * At the top of 4 GiB (reset vector), and its last 128 KiB below
+     * 1 MiB, both on the PCI side: below 1 MiB the PAM regions decide
+     * whether the CPU sees the firmware or its shadow in RAM.
+     */
+    memory_region_add_subregion(&pcms->pci_memory, 4 * GiB - size,
+                                &pcms->bios);
     uint64_t isa_size = MIN(size, 128 * KiB);
     memory_region_init_alias(&pcms->isa_bios, OBJECT(pcms), "isa-bios",
                              &pcms->bios, size - isa_size, isa_size);
-    memory_region_add_subregion_overlap(sysmem, 1 * MiB - isa_size,
+    memory_region_add_subregion_overlap(&pcms->pci_memory,
+                                        1 * MiB - isa_size,
                                         &pcms->isa_bios, 1);
     memory_region_set_readonly(&pcms->isa_bios, true);
     return true;
@@ -286,6 +318,9 @@ static void pc_cpus_init(PCMachineState *pcms, Error **errp)
             object_unref(cpu);
             return;
         }
+        /* APIC ID i for CPU i, as the ACPI MADT and MP table say. */
+        x86->env.cfg.apic_id = pcms->acpi_cfg.apic_ids[i];
+        qdev_prop_set_uint32(apic, "id", pcms->acpi_cfg.apic_ids[i]);
         object_property_set_link(OBJECT(apic), "cpu", cpu, &error_abort);
         qdev_prop_set_uint32(apic, "id", i);
         x86->env.cfg.apic_id = i;       /* CPUID's initial APIC id */
@@ -354,6 +389,108 @@ static void pc_acpi_init(PCMachineState *pcms)
                        pcms->gsi[cfg->sci_irq]);
 }
 
+/* ---- kernel boot through the firmware ------------------------------------ */
+
+static bool pc_read_option_rom(const char *name, BootFile *rom, Error **errp)
+{
+    char *path = xasprintf("%s/%s", PC_OPTION_ROM_DIR, name);
+    bool ok = x86_boot_read_file(path, rom, errp);
+
+    if (!ok) {
+        error_prepend(errp, "option ROM %s (from Debian's qemu-system-data "
+                      "package): ", name);
+    } else if (rom->size < 512 || rom->data[0] != 0x55 ||
+               rom->data[1] != 0xaa) {
+        error_setg(errp, "option ROM %s: no 0x55 0xAA ROM signature", path);
+        x86_boot_file_free(rom);
+        ok = false;
+    }
+    free(path);
+    return ok;
+}
+
+/*
+ * -bios with -kernel: hand the kernel to the firmware through fw_cfg as
+ * QEMU's x86_load_linux does for its option ROM.  SeaBIOS runs the
+ * "genroms/linuxboot_dma.bin" ROM first (bootorder), which loads the
+ * setup code, kernel, initrd and command line from fw_cfg and jumps to
+ * the setup code in real mode.
+ */
+static bool pc_fw_cfg_load_linux(PCMachineState *pcms, FWCfgState *fw,
+                                 Error **errp)
+{
+    MachineState *ms = MACHINE(pcms);
+    BootFile kernel, initrd = { 0 }, rom = { 0 };
+    E820Entry e820[PC_MAX_E820];
+    LinuxFwBlobs b;
+    bool ok = false;
+
+    if (!x86_boot_read_file(ms->kernel_filename, &kernel, errp)) {
+        error_prepend(errp, "-kernel: ");
+        return false;
+    }
+    if (kernel.size < 0x206 || memcmp(kernel.data + 0x202, "HdrS", 4)) {
+        error_setg(errp, "-kernel %s: with -bios only Linux bzImage kernels "
+                   "are booted through the firmware; leave out -bios to "
+                   "boot Multiboot or ELF kernels directly", kernel.name);
+        goto out;
+    }
+    if (ms->initrd_filename &&
+        !x86_boot_read_file(ms->initrd_filename, &initrd, errp)) {
+        error_prepend(errp, "-initrd: ");
+        goto out;
+    }
+    if (!pc_read_option_rom(PC_LINUXBOOT_ROM, &rom, errp)) {
+        goto out;
+    }
+    /* The firmware's ACPI tables take the top of low RAM: not the initrd. */
+    memcpy(e820, pcms->e820, sizeof(e820));
+    for (unsigned i = 0; i < pcms->nr_e820; i++) {
+        if (e820[i].type == E820_RAM &&
+            e820[i].addr + e820[i].size == pcms->below_4g_mem_size &&
+            e820[i].size > PC_ACPI_DATA_SIZE) {
+            e820[i].size -= PC_ACPI_DATA_SIZE;
+        }
+    }
+    X86BootConfig cfg = {
+        .e820 = e820,
+        .nr_e820 = pcms->nr_e820,
+        .cmdline = ms->kernel_cmdline,
+        .real_mode_base = PC_FW_REAL_MODE_BASE,
+    };
+    if (!linux_prepare_real_mode(&cfg, &kernel,
+                                 ms->initrd_filename ? &initrd : NULL, &b,
+                                 errp)) {
+        goto out;
+    }
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_ADDR, b.setup_addr);
+    fw_cfg_add_i32(fw, FW_CFG_SETUP_SIZE, b.setup_size);
+    fw_cfg_add_bytes(fw, FW_CFG_SETUP_DATA, b.setup, b.setup_size);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_ADDR, b.kernel_addr);
+    fw_cfg_add_i32(fw, FW_CFG_KERNEL_SIZE, b.kernel_size);
+    fw_cfg_add_bytes(fw, FW_CFG_KERNEL_DATA, b.kernel, b.kernel_size);
+    fw_cfg_add_i32(fw, FW_CFG_INITRD_ADDR, b.initrd_addr);
+    fw_cfg_add_i32(fw, FW_CFG_INITRD_SIZE, b.initrd_size);
+    fw_cfg_add_bytes(fw, FW_CFG_INITRD_DATA, b.initrd, b.initrd_size);
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_ADDR, b.cmdline_addr);
+    fw_cfg_add_i32(fw, FW_CFG_CMDLINE_SIZE, b.cmdline_size);
+    fw_cfg_add_bytes(fw, FW_CFG_CMDLINE_DATA, b.cmdline, b.cmdline_size);
+    linux_fw_blobs_free(&b);
+
+    fw_cfg_add_file(fw, "genroms/" PC_LINUXBOOT_ROM, rom.data, rom.size);
+    /* bootindex 0, as QEMU gives the ROM: boot it before any disk. */
+    static const char order[] = "/rom@genroms/" PC_LINUXBOOT_ROM;
+    fw_cfg_add_file(fw, "bootorder", order, sizeof(order));
+    ok = true;
+out:
+    x86_boot_file_free(&rom);
+    x86_boot_file_free(&initrd);
+    x86_boot_file_free(&kernel);
+    return ok;
+}
+
+/* ---- fw_cfg ------------------------------------------------------------- */
+
 static void pc_fw_cfg_init(PCMachineState *pcms)
 {
     MachineState *ms = MACHINE(pcms);
@@ -389,6 +526,21 @@ static void pc_fw_cfg_init(PCMachineState *pcms)
             fw_cfg_add_file(fw, blobs[i].name, blobs[i].data, blobs[i].size);
         }
         acpi_build_tables_cleanup(&tables);
+    }
+
+    /* -1: no reboot when nothing boots (QEMU's default reboot-timeout). */
+    static const uint8_t no_retry[4] = { 0xff, 0xff, 0xff, 0xff };
+    fw_cfg_add_file(fw, "etc/boot-fail-wait", no_retry, sizeof(no_retry));
+
+    if (ms->kernel_filename && ms->firmware) {
+        Error *err = NULL;
+        if (!pc_fw_cfg_load_linux(pcms, fw, &err)) {
+            error_report_err(err);
+            exit(1);
+        }
+    } else {
+        /* No boot devices named: an empty list, as QEMU's. */
+        fw_cfg_add_file(fw, "bootorder", "", 1);
     }
 }
 
@@ -503,6 +655,12 @@ static void pc_machine_reset(MachineState *ms, ShutdownCause cause)
     qemu_devices_reset(OBJECT(ms), RESET_TYPE_COLD);
     if (pcms->direct_boot && first_cpu) {
         Error *err = NULL;
+        /* What the firmware would do: shadow RAM on, read/write. */
+        for (int i = 0; i < I440FX_PAM_SIZE; i++) {
+            pci_host_config_write_common(pcms->i440fx, I440FX_PAM + i,
+                                         PCI_CONFIG_SPACE_SIZE,
+                                         i == 0 ? 0x30 : 0x33, 1);
+        }
         if (!pc_direct_boot_load(pcms, &err)) {
             error_report_err(err);
             qemu_system_shutdown_request(SHUTDOWN_CAUSE_HOST_ERROR);
@@ -530,6 +688,11 @@ static void pc_init(MachineState *ms)
     PCMachineState *pcms = PC_MACHINE(ms);
     Error *err = NULL;
 
+    if (ms->ram_size < 1 * MiB) {
+        error_report("pc: -m %" PRIu64 "k is too small, the pc machine needs "
+                     "at least 1 MiB of RAM", (uint64_t)(ms->ram_size / KiB));
+        exit(1);
+    }
     pc_memory_init(pcms);
     pcms->direct_boot = ms->kernel_filename && !ms->firmware;
     if (!pcms->direct_boot &&
@@ -539,7 +702,9 @@ static void pc_init(MachineState *ms)
         exit(1);
     }
 
-    pcms->pci_bus = i440fx_init(&pcms->pci_memory, get_system_io(), NULL);
+    pcms->pci_bus = i440fx_init(get_system_memory(), ms->ram,
+                                &pcms->pci_memory, get_system_io(),
+                                &pcms->i440fx);
     PCIDevice *piix3 = pci_new_multifunction(PCI_DEVFN(1, 0),
                                              TYPE_PIIX3_DEVICE);
     pci_realize_and_unref(piix3, pcms->pci_bus, &error_fatal);

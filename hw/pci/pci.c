@@ -499,9 +499,19 @@ static void pci_qdev_realize(DeviceState *qdev, Error **errp)
     pci_set_word(dev->config + PCI_DEVICE_ID, pc->device_id);
     dev->config[PCI_REVISION_ID] = pc->revision;
     pci_set_word(dev->config + PCI_CLASS_DEVICE, pc->class_id);
-    pci_set_word(dev->config + PCI_SUBSYSTEM_VENDOR_ID,
-                 pc->subsystem_vendor_id);
-    pci_set_word(dev->config + PCI_SUBSYSTEM_ID, pc->subsystem_id);
+    /*
+     * As QEMU: devices that name no subsystem carry QEMU's (1af4:1100),
+     * which firmware uses to detect QEMU (SeaBIOS: "Running on QEMU").
+     */
+    if (pc->subsystem_vendor_id || pc->subsystem_id) {
+        pci_set_word(dev->config + PCI_SUBSYSTEM_VENDOR_ID,
+                     pc->subsystem_vendor_id);
+        pci_set_word(dev->config + PCI_SUBSYSTEM_ID, pc->subsystem_id);
+    } else {
+        pci_set_word(dev->config + PCI_SUBSYSTEM_VENDOR_ID,
+                     PCI_SUBVENDOR_ID_REDHAT_QUMRANET);
+        pci_set_word(dev->config + PCI_SUBSYSTEM_ID, PCI_SUBDEVICE_ID_QEMU);
+    }
     if (dev->multifunction) {
         dev->config[PCI_HEADER_TYPE] |= PCI_HEADER_TYPE_MULTI_FUNCTION;
     }

@@ -97,9 +97,16 @@ static void x86_cpu_reset_hold(Object *obj, ResetType type)
     }
     x86_cpu_reset(env);
     x86_tlb_flush(env);
-    /* Application processors wait for INIT/SIPI only after an INIT;
-     * at power-on every CPU runs from the reset vector, as QEMU does
-     * before the firmware parks the APs. */
+    /*
+     * Application processors (APIC ID not 0, so no BSP flag in the APIC
+     * base) wait for INIT/SIPI from power-on, as in QEMU and on real
+     * hardware: only the BSP runs the firmware.
+     */
+    if (!(env->apic_base & (1 << 8))) {
+        env->hflags2 |= HF2_WAIT_SIPI;
+        env->halted = 1;
+        CPU(obj)->halted = 1;
+    }
 }
 
 static void x86_cpu_realize(DeviceState *dev, Error **errp)

@@ -12,6 +12,7 @@
 #include "system/timer.h"
 #include "hw/core/cpu.h"
 #include "target/x86/cpu-qom.h"
+#include "accel/tcg/cputlb.h"
 #include "seg_helper.h"
 
 /* ---- control registers ----------------------------------------------- */
@@ -326,8 +327,25 @@ uint32_t x86_port_in(CPUX86State *env, uint32_t port, int size)
     if (!locked) {
         bql_lock();
     }
-    address_space_read(&address_space_io, port & 0xffff, MEMTXATTRS_UNSPECIFIED,
-                       &val, size);
+    /*
+     * One access of the region at the port, as QEMU's cpu_inl: an INL from
+     * 0xCF8 must not be split at the reset register on 0xCF9.
+     */
+    port &= 0xffff;
+    switch (size) {
+    case 1:
+        val = address_space_ldub(&address_space_io, port,
+                                 MEMTXATTRS_UNSPECIFIED, NULL);
+        break;
+    case 2:
+        val = address_space_lduw_le(&address_space_io, port,
+                                    MEMTXATTRS_UNSPECIFIED, NULL);
+        break;
+    default:
+        val = address_space_ldl_le(&address_space_io, port,
+                                   MEMTXATTRS_UNSPECIFIED, NULL);
+        break;
+    }
     if (!locked) {
         bql_unlock();
     }
@@ -341,9 +359,29 @@ void x86_port_out(CPUX86State *env, uint32_t port, uint32_t val, int size)
     if (!locked) {
         bql_lock();
     }
-    address_space_write(&address_space_io, port & 0xffff, MEMTXATTRS_UNSPECIFIED,
-                        &val, size);
+    port &= 0xffff;
+    switch (size) {
+    case 1:
+        address_space_stb(&address_space_io, port, val,
+                          MEMTXATTRS_UNSPECIFIED, NULL);
+        break;
+    case 2:
+        address_space_stw_le(&address_space_io, port, val,
+                             MEMTXATTRS_UNSPECIFIED, NULL);
+        break;
+    default:
+        address_space_stl_le(&address_space_io, port, val,
+                             MEMTXATTRS_UNSPECIFIED, NULL);
+        break;
+    }
+    /*
+     * A port write may remap memory (the i440FX PAM registers): the next
+     * access must see the new map, as after an MMIO write.
+     */
     if (!locked) {
         bql_unlock();
+    }
+    if (env->tcg) {
+        tlb_check_map_generation(env->tcg);
     }
 }

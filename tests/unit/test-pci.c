@@ -175,7 +175,8 @@ static int group_setup(void **state)
     memory_region_init(&pci_memory, NULL, "pci", UINT64_MAX);
     memory_region_add_subregion_overlap(get_system_memory(), 0, &pci_memory,
                                         -1);
-    bus = i440fx_init(&pci_memory, get_system_io(), NULL);
+    bus = i440fx_init(get_system_memory(), NULL, &pci_memory, get_system_io(),
+                      NULL);
     host = DEVICE(object_resolve_path("/machine/i440fx", NULL));
     assert_non_null(host);
     p = pci_new_multifunction(PCI_DEVFN(1, 0), TYPE_PIIX3_DEVICE);

@@ -27,6 +27,7 @@ struct PCMachineState {
     MemoryRegion ram_below_4g, ram_above_4g;
     MemoryRegion pci_memory;       /* PCI BARs, under RAM */
     MemoryRegion bios, isa_bios;   /* firmware ROM and its <1 MiB alias */
+    MemoryRegion option_rom;       /* "pc.rom" at 0xC0000 */
 
     /* Interrupt routing: GSI n drives PIC input n (n < 16) and IOAPIC n. */
     qemu_irq gsi[PC_GSI_COUNT];
@@ -36,6 +37,7 @@ struct PCMachineState {
     Notifier eoi_notifier;
 
     PCIBus *pci_bus;
+    PCIDevice *i440fx;             /* 00:00.0: PAM and SMRAM registers */
     ISABus *isa_bus;
     struct MC146818RtcState *rtc;
     struct FWCfgState *fw_cfg;

@@ -56,6 +56,10 @@
 #define  PCI_BASE_ADDRESS_MEM_PREFETCH 0x08
 #define PCI_SUBSYSTEM_VENDOR_ID 0x2c
 #define PCI_SUBSYSTEM_ID        0x2e
+
+/* The subsystem IDs of devices that name none, as QEMU's. */
+#define PCI_SUBVENDOR_ID_REDHAT_QUMRANET 0x1af4
+#define PCI_SUBDEVICE_ID_QEMU            0x1100
 #define PCI_ROM_ADDRESS         0x30
 #define PCI_CAPABILITY_LIST     0x34
 #define PCI_INTERRUPT_LINE      0x3c
