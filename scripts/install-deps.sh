@@ -5,7 +5,7 @@
 # Runs apt-get as root (directly, or through sudo when available).
 set -e
 
-BUILD_PKGS="pkg-config liburcu-dev libslirp-dev libcapstone-dev libzstd-dev zlib1g-dev"
+BUILD_PKGS="pkg-config liburcu-dev seabios qemu-system-data libslirp-dev libcapstone-dev libzstd-dev zlib1g-dev"
 TEST_PKGS="libcmocka-dev python3 python3-pytest socat acpica-tools clang libclang-rt-14-dev qemu-system-x86 qemu-utils"
 
 case "${1:-build}" in

@@ -322,8 +322,6 @@ static void pc_cpus_init(PCMachineState *pcms, Error **errp)
         x86->env.cfg.apic_id = pcms->acpi_cfg.apic_ids[i];
         qdev_prop_set_uint32(apic, "id", pcms->acpi_cfg.apic_ids[i]);
         object_property_set_link(OBJECT(apic), "cpu", cpu, &error_abort);
-        qdev_prop_set_uint32(apic, "id", i);
-        x86->env.cfg.apic_id = i;       /* CPUID's initial APIC id */
         object_property_add_child(cpu, "lapic", OBJECT(apic));
         x86->irq_opaque = apic;
         x86->get_interrupt_vector = pc_get_interrupt_vector;
@@ -667,18 +665,6 @@ static void pc_machine_reset(MachineState *ms, ShutdownCause cause)
             return;
         }
         pc_apply_boot_state(pcms);
-        /*
-         * No firmware parks the application processors: they wait for
-         * INIT/SIPI from the start, as they would after firmware ran.
-         */
-        CPUState *cs;
-        CPU_FOREACH(cs) {
-            if (cs != first_cpu) {
-                x86_cpu_env(cs)->hflags2 |= HF2_WAIT_SIPI;
-                x86_cpu_env(cs)->halted = 1;
-                cs->halted = 1;
-            }
-        }
     }
     cpu_synchronize_all_post_reset();
 }
