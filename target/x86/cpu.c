@@ -2,6 +2,7 @@
  * x86 CPU state: reset, mode set-up, EFLAGS assembly and exceptions.
  */
 #include "util/osdep.h"
+#include <pthread.h>
 #include "insn.h"
 #include "system/runstate.h"
 #include "util/log.h"
@@ -40,8 +41,31 @@ static int check_exception(CPUX86State *env, int vector, uint32_t *error_code)
     return vector;
 }
 
+/*
+ * Guest atomics.  A LOCK-prefixed read-modify-write (and XCHG with memory)
+ * runs its load and store under one process-wide lock, so the vCPU
+ * threads see it as atomic: every locked instruction of every vCPU goes
+ * through here.  (QEMU's TCG emits host atomics; the interpreter's
+ * handlers do plain loads and stores, so they are serialised instead.)
+ * An exception inside the instruction releases the lock before it leaves.
+ */
+static pthread_mutex_t x86_atomic_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void x86_op_locked(CPUX86State *env, const DecodedInsn *d)
+{
+    pthread_mutex_lock(&x86_atomic_lock);
+    env->atomic_held = 1;
+    d->locked(env, d);
+    env->atomic_held = 0;
+    pthread_mutex_unlock(&x86_atomic_lock);
+}
+
 void raise_exception_err(CPUX86State *env, int vector, uint32_t error_code)
 {
+    if (env->atomic_held) {
+        env->atomic_held = 0;
+        pthread_mutex_unlock(&x86_atomic_lock);
+    }
     /* An exception ends any implicit system-structure access. */
     env->implicit_supervisor = 0;
     if (env->old_exception != -1 && vector < 32) {

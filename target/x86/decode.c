@@ -431,6 +431,13 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
     if (!handler) {
         handler = x86_op_undefined;
         d->flags |= INSN_UNDEF | INSN_END_TB;
+    } else if (d->mod != 3 &&
+               ((prefix & PREFIX_LOCK) ||
+                (map == 0 && (b == 0x86 || b == 0x87)))) {
+        /* LOCK prefix, or XCHG with memory (always locked): atomic with
+         * respect to the other vCPUs. */
+        d->locked = handler;
+        handler = x86_op_locked;
     }
     if (flags & F_END) {
         d->flags |= INSN_END_TB;

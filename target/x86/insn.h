@@ -53,6 +53,7 @@ typedef struct X86Family {
 /* Handlers defined in ops-*.c and used by the decoder directly. */
 void x86_op_undefined(CPUX86State *env, const DecodedInsn *d);
 void x86_op_gp0(CPUX86State *env, const DecodedInsn *d);
+void x86_op_locked(CPUX86State *env, const DecodedInsn *d);
 
 /*
  * Family instantiation.  BODY is an always-inline function

@@ -309,6 +309,8 @@ typedef struct CPUX86State {
      * supervisor-mode accesses").
      */
     int implicit_supervisor;
+    /* Non-zero while this CPU holds the guest-atomic lock (cpu.c). */
+    int atomic_held;
     /*
      * The software MMU's per-vCPU state (TLB, jump cache, TB execution
      * state; accel/tcg/cputlb.h), or NULL when mem_ops is something else

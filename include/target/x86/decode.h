@@ -35,6 +35,8 @@ typedef uint64_t X86AddrFn(CPUX86State *env, const DecodedInsn *d);
 
 struct DecodedInsn {
     X86Handler *handler;
+    X86Handler *locked;    /* LOCK-prefixed forms: the real handler, run by
+                            * x86_op_locked under the guest-atomic lock */
     X86AddrFn *addr;       /* memory operand, NULL for a register operand */
     uint64_t imm;          /* immediate, sign- or zero-extended as the form wants;
                             * rel branches: the displacement */
