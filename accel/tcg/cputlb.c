@@ -551,10 +551,43 @@ static int softmmu_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf,
     return done;
 }
 
+/*
+ * The host bytes of a locked operand (see X86MemOps.host_rmw): checked
+ * as a store, code there invalidated and the page marked dirty first, as
+ * store_page does before it writes.
+ */
+static void *softmmu_host_rmw(CPUX86State *env, uint64_t addr, int size)
+{
+    TCGCPUState *tcg = env->tcg;
+    int mmu_idx = x86_mmu_index(env);
+    uint64_t off = addr & ~TARGET_PAGE_MASK;
+    CPUTLBEntry *e;
+    CPUTLBEntryFull *full;
+    uint64_t tag;
+
+    if (off + size > TARGET_PAGE_SIZE) {
+        return NULL;
+    }
+    e = tlb_lookup_fill(env, addr, MMU_DATA_STORE, mmu_idx);
+    tag = tlb_tag(e, MMU_DATA_STORE);
+    if (tag & TLB_MMIO) {
+        return NULL;
+    }
+    if (tag & TLB_NOTDIRTY) {
+        full = tlb_full(tcg, mmu_idx, addr);
+        invalidate_and_set_dirty(full->mr, full->mr_offset + off, size);
+        if (!ram_page_is_clean(full->ram_addr)) {
+            tlb_set_dirty(tcg, addr);
+        }
+    }
+    return (void *)(e->addend + addr);
+}
+
 const X86MemOps x86_softmmu_ops = {
     .load = softmmu_load,
     .store = softmmu_store,
     .fetch_code = softmmu_fetch_code,
+    .host_rmw = softmmu_host_rmw,
 };
 
 static ram_addr_t page_addr_code(CPUX86State *env, uint64_t addr, bool probe)

@@ -43,28 +43,253 @@ static int check_exception(CPUX86State *env, int vector, uint32_t *error_code)
 
 /*
  * Guest atomics.  A LOCK-prefixed read-modify-write (and XCHG with memory)
- * runs its load and store under one process-wide lock, so the vCPU
- * threads see it as atomic: every locked instruction of every vCPU goes
- * through here.  (QEMU's TCG emits host atomics; the interpreter's
- * handlers do plain loads and stores, so they are serialised instead.)
- * An exception inside the instruction releases the lock before it leaves.
+ * must be atomic with respect to every other access of every vCPU,
+ * including plain stores: a spinlock released with a plain MOV while
+ * another vCPU's LOCK BTS is between its load and its store must not
+ * lose the release.  So the handler runs unchanged but with mem_ops
+ * swapped for x86_atomic_ops: its first load of a memory operand fixes
+ * the locked operand (every lockable instruction reads it first), takes
+ * a host pointer to it (mem_ops->host_rmw: it faults as a store would)
+ * and reads it atomically; its stores to the operand are kept; at the
+ * end one host compare-and-swap publishes them if the operand still
+ * holds what was read.  If it does not, another vCPU wrote it in
+ * between: the registers and flags the handler changed are put back and
+ * the instruction runs again.  CMPXCHG16B's two 8-byte halves make one
+ * 16-byte operand.
+ *
+ * An operand that is not plain RAM (MMIO, two pages, misaligned) cannot
+ * be updated with a host atomic: the instruction is then serialised with
+ * the other locked ones by a process-wide lock, as plain accesses.  An
+ * exception inside the instruction puts mem_ops back (and releases that
+ * lock) before it leaves (raise_exception_err).
  */
 static pthread_mutex_t x86_atomic_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void atomic_leave(CPUX86State *env)
+{
+    struct X86AtomicState *a = &env->atomic;
+
+    env->mem_ops = a->ops;
+    env->atomic_held = 0;
+    if (a->serialised) {
+        a->serialised = false;
+        pthread_mutex_unlock(&x86_atomic_lock);
+    }
+}
+
+static bool host_aligned(const void *p, int size)
+{
+    return ((uintptr_t)p & (size - 1)) == 0;
+}
+
+/* Fix the locked operand at its first load; false: not host RAM. */
+static bool atomic_begin(CPUX86State *env, uint64_t addr, int size)
+{
+    struct X86AtomicState *a = &env->atomic;
+    void *host = a->ops->host_rmw(env, addr, size);
+
+    if (!host || !host_aligned(host, size)) {
+        return false;
+    }
+    a->addr = addr;
+    a->size = size;
+    a->host = host;
+    switch (size) {
+    case 1: a->old[0] = __atomic_load_n((uint8_t *)host, __ATOMIC_SEQ_CST); break;
+    case 2: { uint16_t v = __atomic_load_n((uint16_t *)host, __ATOMIC_SEQ_CST);
+              memcpy(a->old, &v, 2); break; }
+    case 4: { uint32_t v = __atomic_load_n((uint32_t *)host, __ATOMIC_SEQ_CST);
+              memcpy(a->old, &v, 4); break; }
+    default: { uint64_t v = __atomic_load_n((uint64_t *)host, __ATOMIC_SEQ_CST);
+               memcpy(a->old, &v, 8); break; }
+    }
+    memcpy(a->val, a->old, size);
+    return true;
+}
+
+/* CMPXCHG16B: the second half's load widens the operand to 16 bytes. */
+static bool atomic_widen(CPUX86State *env, uint64_t addr, int size)
+{
+#ifdef __x86_64__
+    struct X86AtomicState *a = &env->atomic;
+    uint64_t hi;
+
+    if (a->size != 8 || size != 8 || addr != a->addr + 8 || (a->addr & 15) ||
+        !host_aligned(a->host, 16) ||
+        a->ops->host_rmw(env, addr, 8) != (uint8_t *)a->host + 8) {
+        return false;
+    }
+    hi = __atomic_load_n((uint64_t *)a->host + 1, __ATOMIC_SEQ_CST);
+    memcpy(a->old + 8, &hi, 8);
+    memcpy(a->val + 8, &hi, 8);
+    a->size = 16;
+    return true;
+#else
+    (void)env; (void)addr; (void)size;
+    return false;
+#endif
+}
+
+static bool in_operand(const struct X86AtomicState *a, uint64_t addr, int size)
+{
+    return a->size && addr >= a->addr && addr - a->addr + size <= (uint64_t)a->size;
+}
+
+/* Not host RAM: finish the instruction under the global lock. */
+static void atomic_serialise(CPUX86State *env)
+{
+    struct X86AtomicState *a = &env->atomic;
+
+    pthread_mutex_lock(&x86_atomic_lock);
+    a->serialised = true;
+    env->mem_ops = a->ops;
+}
+
+static uint64_t atomic_load(CPUX86State *env, uint64_t addr, int size,
+                            MMUAccessType access)
+{
+    struct X86AtomicState *a = &env->atomic;
+    uint64_t v = 0;
+
+    if (access == MMU_DATA_LOAD && !in_operand(a, addr, size)) {
+        bool ok = a->size ? atomic_widen(env, addr, size)
+                          : atomic_begin(env, addr, size);
+        if (!ok) {
+            if (a->size) {
+                /* Another location: an ordinary load. */
+                return a->ops->load(env, addr, size, access);
+            }
+            atomic_serialise(env);
+            return a->ops->load(env, addr, size, access);
+        }
+    }
+    if (!in_operand(a, addr, size)) {
+        return a->ops->load(env, addr, size, access);
+    }
+    memcpy(&v, a->val + (addr - a->addr), size);
+    return v;
+}
+
+static void atomic_store(CPUX86State *env, uint64_t addr, uint64_t val,
+                         int size)
+{
+    struct X86AtomicState *a = &env->atomic;
+
+    if (!in_operand(a, addr, size)) {
+        a->ops->store(env, addr, val, size);
+        return;
+    }
+    memcpy(a->val + (addr - a->addr), &val, size);
+    a->stored = true;
+}
+
+static int atomic_fetch_code(CPUX86State *env, uint64_t addr, uint8_t *buf,
+                             int len)
+{
+    return env->atomic.ops->fetch_code(env, addr, buf, len);
+}
+
+static const X86MemOps x86_atomic_ops = {
+    .load = atomic_load,
+    .store = atomic_store,
+    .fetch_code = atomic_fetch_code,
+};
+
+/* Publish the operand's new bytes if it still holds the old ones. */
+static bool atomic_commit(struct X86AtomicState *a)
+{
+    switch (a->size) {
+    case 1: {
+        uint8_t o = a->old[0];
+        return __atomic_compare_exchange_n((uint8_t *)a->host, &o, a->val[0],
+                                           false, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_SEQ_CST);
+    }
+    case 2: {
+        uint16_t o, n;
+        memcpy(&o, a->old, 2);
+        memcpy(&n, a->val, 2);
+        return __atomic_compare_exchange_n((uint16_t *)a->host, &o, n, false,
+                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+    case 4: {
+        uint32_t o, n;
+        memcpy(&o, a->old, 4);
+        memcpy(&n, a->val, 4);
+        return __atomic_compare_exchange_n((uint32_t *)a->host, &o, n, false,
+                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+    case 8: {
+        uint64_t o, n;
+        memcpy(&o, a->old, 8);
+        memcpy(&n, a->val, 8);
+        return __atomic_compare_exchange_n((uint64_t *)a->host, &o, n, false,
+                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    }
+#ifdef __x86_64__
+    case 16: {
+        uint64_t olo, ohi, nlo, nhi;
+        bool ok;
+        memcpy(&olo, a->old, 8);
+        memcpy(&ohi, a->old + 8, 8);
+        memcpy(&nlo, a->val, 8);
+        memcpy(&nhi, a->val + 8, 8);
+        __asm__ __volatile__("lock cmpxchg16b %1"
+                             : "=@ccz"(ok), "+m"(*(__int128 *)a->host),
+                               "+a"(olo), "+d"(ohi)
+                             : "b"(nlo), "c"(nhi)
+                             : "memory");
+        return ok;
+    }
+#endif
+    default:
+        abort();   /* atomic_begin/atomic_widen allow no other size */
+    }
+}
+
+_Static_assert(offsetof(CPUX86State, regs) == 0 &&
+               offsetof(CPUX86State, rip) < offsetof(CPUX86State, hflags) &&
+               offsetof(CPUX86State, eflags) < offsetof(CPUX86State, hflags),
+               "x86_op_locked saves the state before hflags");
+
 void x86_op_locked(CPUX86State *env, const DecodedInsn *d)
 {
-    pthread_mutex_lock(&x86_atomic_lock);
-    env->atomic_held = 1;
-    d->locked(env, d);
-    env->atomic_held = 0;
-    pthread_mutex_unlock(&x86_atomic_lock);
+    struct X86AtomicState *a = &env->atomic;
+    /* What a handler may change besides memory: GPRs, rip, flags. */
+    uint8_t saved[offsetof(CPUX86State, hflags)];
+
+    if (!env->mem_ops->host_rmw) {
+        pthread_mutex_lock(&x86_atomic_lock);
+        a->ops = env->mem_ops;
+        a->serialised = true;
+        env->atomic_held = 1;
+        d->locked(env, d);
+        atomic_leave(env);
+        return;
+    }
+    memcpy(saved, env, sizeof(saved));
+    for (;;) {
+        a->ops = env->mem_ops;
+        a->size = 0;
+        a->stored = false;
+        a->serialised = false;
+        env->mem_ops = &x86_atomic_ops;
+        env->atomic_held = 1;
+        d->locked(env, d);
+        if (a->serialised || !a->stored || atomic_commit(a)) {
+            atomic_leave(env);
+            return;
+        }
+        /* Lost a race with another vCPU's store: run it again. */
+        atomic_leave(env);
+        memcpy(env, saved, sizeof(saved));
+    }
 }
 
 void raise_exception_err(CPUX86State *env, int vector, uint32_t error_code)
 {
     if (env->atomic_held) {
-        env->atomic_held = 0;
-        pthread_mutex_unlock(&x86_atomic_lock);
+        atomic_leave(env);
     }
     /* An exception ends any implicit system-structure access. */
     env->implicit_supervisor = 0;

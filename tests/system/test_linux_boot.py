@@ -31,14 +31,7 @@ def boot(osprey, smp):
     return g
 
 
-# -smp 2 boots most of the time but sometimes hangs during boot with both
-# vCPUs spinning with interrupts off (a race not yet found; see the issue
-# note).  It runs every time and must not hang the suite: xfail, not strict.
-SMP2_FLAKY = pytest.mark.xfail(reason="intermittent -smp 2 boot hang",
-                               strict=False)
-
-
-@pytest.mark.parametrize("smp", [1, pytest.param(2, marks=SMP2_FLAKY)])
+@pytest.mark.parametrize("smp", [1, 2])
 def test_boot_to_shell_and_poweroff(osprey, smp):
     g = boot(osprey, smp)
     try:

@@ -72,10 +72,6 @@ def test_seabios_boots_to_boot_attempts(osprey, tmp_path):
     assert "No bootable device.\n" in log or log.endswith("No bootable device.")
 
 
-# Starting the second CPU is subject to the intermittent -smp 2 race that
-# also hangs Linux now and then (see the issue note): run it, but do not
-# let it turn the suite red until that is found.
-@pytest.mark.xfail(reason="intermittent -smp 2 start-up race", strict=False)
 def test_seabios_counts_two_cpus(osprey, tmp_path):
     log, _, err = run_until(osprey, tmp_path, ["-smp", "2"],
                             "No bootable device.", timeout=40)

@@ -309,8 +309,21 @@ typedef struct CPUX86State {
      * supervisor-mode accesses").
      */
     int implicit_supervisor;
-    /* Non-zero while this CPU holds the guest-atomic lock (cpu.c). */
+    /*
+     * A LOCK-prefixed instruction in progress (cpu.c, x86_op_locked):
+     * non-zero while its handler runs with mem_ops swapped for the
+     * atomic ones; `atomic` holds the operand's old and new bytes.
+     */
     int atomic_held;
+    struct X86AtomicState {
+        const struct X86MemOps *ops;   /* the CPU's own mem_ops */
+        uint64_t addr;                 /* the locked operand ... */
+        int size;                      /* ... 0 until its first load */
+        void *host;                    /* its bytes in host RAM */
+        bool stored;
+        bool serialised;               /* not RAM: under the global lock */
+        uint8_t old[16], val[16];
+    } atomic;
     /*
      * The software MMU's per-vCPU state (TLB, jump cache, TB execution
      * state; accel/tcg/cputlb.h), or NULL when mem_ops is something else
@@ -409,6 +422,15 @@ typedef struct X86MemOps {
      * of faulting for an instruction that may never run.
      */
     int (*fetch_code)(CPUX86State *env, uint64_t addr, uint8_t *buf, int len);
+    /*
+     * For a LOCK-prefixed read-modify-write: a host pointer to the size
+     * bytes at addr, to be updated with host atomics, after the checks a
+     * store there makes (it may fault) and with any translated code there
+     * invalidated.  NULL when they are not plain RAM in one page (MMIO):
+     * the instruction is then serialised with the other locked ones
+     * instead.  Optional (NULL: always serialised).
+     */
+    void *(*host_rmw)(CPUX86State *env, uint64_t addr, int size);
 } X86MemOps;
 
 /* Raise a guest exception: leaves the current instruction by longjmp with
