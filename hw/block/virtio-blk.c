@@ -227,7 +227,9 @@ static void virtio_blk_handle_request(VirtIOBlock *s, VirtIOBlockReq *req)
         char id[VIRTIO_BLK_ID_BYTES] = { 0 };
         size_t n = MIN(sizeof(id), req->in_len - 1);
         /* Not NUL-terminated when it fills all 20 bytes, as QEMU's. */
-        strncpy(id, s->serial ? s->serial : "", sizeof(id));
+        if (s->serial) {
+            memcpy(id, s->serial, MIN(strlen(s->serial), sizeof(id)));
+        }
         iov_from_buf(req->elem.in_sg, req->elem.in_num, 0, id, n);
         virtio_blk_req_complete(req, VIRTIO_BLK_S_OK, n);
         return;
