@@ -92,8 +92,9 @@ def test_format_write_reboot_read_back(osprey, tmp, tool):
     try:
         assert g.run("cat /sys/block/vda/size").strip() == str(64 << 11)
         assert g.run("cat /sys/block/vda/ro").strip() == "0"
-        g.run("mkfs.ext2 -q /dev/vda >/dev/null 2>&1; echo mkfs=$?",
-              timeout=120)
+        out = g.run("mkfs.ext2 /dev/vda >/dev/null 2>&1; echo mkfs=$?",
+                    timeout=120)
+        assert "mkfs=0" in out, out
         assert "mount-ok" in g.run(
             "mount -t ext4 /dev/vda /mnt && echo mount-ok")
         g.run("dd if=/dev/urandom of=/mnt/random bs=4k count=512 "
