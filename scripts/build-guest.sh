@@ -264,12 +264,11 @@ main() {
         [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
     done
     ln -sf /bin/busybox "$root/init"   # busybox init when run as /init
-    # mkfs.ext2/mkfs.ext4 names for busybox's mke2fs (ext2, which the
-    # kernel's ext4 driver mounts).
-    # (No `--list | grep -q`: with pipefail, grep's early exit fails it.)
+    # mkfs.ext2 for busybox's mke2fs (ext2, which the kernel's ext4 driver
+    # mounts).  A script, not a link: busybox knows no applet by that name.
     if [ -L "$root/sbin/mke2fs" ] || [ -L "$root/bin/mke2fs" ]; then
-        ln -sf /bin/busybox "$root/sbin/mkfs.ext2"
-        ln -sf /bin/busybox "$root/sbin/mke2fs"
+        printf '#!/bin/sh\nexec mke2fs "$@"\n' > "$root/sbin/mkfs.ext2"
+        chmod 755 "$root/sbin/mkfs.ext2"
     fi
     write_init_files "$root"
 
