@@ -22,6 +22,7 @@ struct BlockBackend {
     bool writethrough;          /* flush after every write */
     pthread_mutex_t lock;       /* serialises requests on the chain */
     atomic_int in_flight;
+    void *dev;                  /* the device attached, or NULL */
     QTAILQ_ENTRY(BlockBackend) link;
 };
 
@@ -182,6 +183,27 @@ bool blk_enable_write_cache(BlockBackend *blk)
 bool blk_is_read_only(BlockBackend *blk)
 {
     return blk->root->read_only;
+}
+
+int blk_attach_dev(BlockBackend *blk, void *dev)
+{
+    if (blk->dev) {
+        return -EBUSY;
+    }
+    blk->dev = dev;
+    return 0;
+}
+
+void blk_detach_dev(BlockBackend *blk, void *dev)
+{
+    if (blk->dev == dev) {
+        blk->dev = NULL;
+    }
+}
+
+void *blk_get_attached_dev(BlockBackend *blk)
+{
+    return blk->dev;
 }
 
 int64_t blk_getlength(BlockBackend *blk)

@@ -66,6 +66,22 @@ static int parse_on_off(const char *key, const char *value, bool *out,
     return 0;
 }
 
+/* QEMU's id_wellformed: letters, digits, '-', '.', '_', a letter first. */
+static bool id_wellformed(const char *id)
+{
+    if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z'))) {
+        return false;
+    }
+    for (; *id; id++) {
+        if (!((*id >= 'a' && *id <= 'z') || (*id >= 'A' && *id <= 'Z') ||
+              (*id >= '0' && *id <= '9') || *id == '-' || *id == '.' ||
+              *id == '_')) {
+            return false;
+        }
+    }
+    return true;
+}
+
 DriveInfo *drive_parse(const char *optstr, Error **errp)
 {
     DriveInfo *d = xnew(DriveInfo);
@@ -111,6 +127,12 @@ DriveInfo *drive_parse(const char *optstr, Error **errp)
             drive_info_free(d);
             return NULL;
         }
+    }
+    if (d->id && !id_wellformed(d->id)) {
+        error_setg(errp, "Parameter 'id' expects an identifier: letters, "
+                   "digits, '-', '.', '_', starting with a letter");
+        drive_info_free(d);
+        return NULL;
     }
     if (!d->file || !*d->file) {
         error_setg(errp, "Parameter 'file' is missing");
@@ -187,5 +209,123 @@ BlockBackend *drive_new(const char *optstr, bool snapshot_all,
     } else {
         drive_info_free(d);
     }
+    return blk;
+}
+
+/* ---- -blockdev ---------------------------------------------------------- */
+
+BlockBackend *blockdev_new(const char *optstr, Error **errp)
+{
+    const char *p = optstr;
+    char *key, *value;
+    char *driver = NULL, *node_name = NULL, *file_driver = NULL;
+    char *filename = NULL, *cache_direct = NULL, *cache_no_flush = NULL;
+    bool read_only = false;
+    BlockBackend *blk = NULL;
+    int flags;
+
+    while (next_option(&p, &key, &value)) {
+        char **slot = NULL;
+        int ret = 0;
+
+        if (!strcmp(key, "driver")) {
+            slot = &driver;
+        } else if (!strcmp(key, "node-name")) {
+            slot = &node_name;
+        } else if (!strcmp(key, "file.driver")) {
+            slot = &file_driver;
+        } else if (!strcmp(key, "file.filename") ||
+                   !strcmp(key, "filename")) {
+            slot = &filename;
+        } else if (!strcmp(key, "cache.direct")) {
+            slot = &cache_direct;
+        } else if (!strcmp(key, "cache.no-flush")) {
+            slot = &cache_no_flush;
+        } else if (!strcmp(key, "read-only")) {
+            ret = parse_on_off(key, value, &read_only, errp);
+        } else {
+            error_setg(errp, "Invalid parameter '%s'", key);
+            ret = -EINVAL;
+        }
+        if (slot) {
+            if (!value) {
+                error_setg(errp, "Parameter '%s' expects a value", key);
+                ret = -EINVAL;
+            } else {
+                free(*slot);
+                *slot = value;
+                value = NULL;
+            }
+        }
+        free(key);
+        free(value);
+        if (ret < 0) {
+            goto out;
+        }
+    }
+    if (!driver) {
+        error_setg(errp, "Parameter 'driver' is missing");
+        goto out;
+    }
+    if (strcmp(driver, "raw") && strcmp(driver, "qcow2") &&
+        strcmp(driver, "file")) {
+        error_setg(errp, "Invalid parameter value for 'driver': '%s' (raw, "
+                   "qcow2 or file)", driver);
+        goto out;
+    }
+    if (!node_name) {
+        /* QEMU names it; devices need a name to find it by. */
+        error_setg(errp, "Parameter 'node-name' is missing");
+        goto out;
+    }
+    if (!id_wellformed(node_name)) {
+        error_setg(errp, "Invalid node-name: '%s'", node_name);
+        goto out;
+    }
+    if (file_driver && strcmp(file_driver, "file")) {
+        error_setg(errp, "Invalid parameter value for 'file.driver': '%s' "
+                   "(only 'file' is supported)", file_driver);
+        goto out;
+    }
+    if (!filename) {
+        error_setg(errp, "Parameter '%s' is missing",
+                   strcmp(driver, "file") ? "file.filename" : "filename");
+        goto out;
+    }
+    if (blk_by_name(node_name)) {
+        error_setg(errp, "Duplicate nodes with node-name='%s'", node_name);
+        goto out;
+    }
+    flags = read_only ? 0 : BDRV_O_RDWR;
+    bool b;
+    if (cache_direct) {
+        if (parse_bool(cache_direct, &b) < 0) {
+            error_setg(errp, "Parameter 'cache.direct' expects 'on' or "
+                       "'off'");
+            goto out;
+        }
+        flags |= b ? BDRV_O_NOCACHE : 0;
+    }
+    if (cache_no_flush) {
+        if (parse_bool(cache_no_flush, &b) < 0) {
+            error_setg(errp, "Parameter 'cache.no-flush' expects 'on' or "
+                       "'off'");
+            goto out;
+        }
+        flags |= b ? BDRV_O_NO_FLUSH : 0;
+    }
+    /* driver=file is the protocol node alone: its bytes, as raw. */
+    blk = blk_new_open(filename, strcmp(driver, "file") ? driver : "raw",
+                       flags, errp);
+    if (blk) {
+        blk_set_name(blk, node_name);
+    }
+out:
+    free(driver);
+    free(node_name);
+    free(file_driver);
+    free(filename);
+    free(cache_direct);
+    free(cache_no_flush);
     return blk;
 }

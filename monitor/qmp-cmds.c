@@ -8,6 +8,7 @@
 #include "system/runstate.h"
 #include "hw/core/cpu.h"
 #include "qom/introspect.h"
+#include "block/block-backend.h"
 
 extern const QmpCommand qmp_capabilities_command;
 
@@ -227,6 +228,12 @@ static void cmd_query_name(QObject *args, QObject **ret, Error **errp)
     }
 }
 
+/* QEMU's query-block: every -drive and -blockdev, by name. */
+static void cmd_query_block(QObject *args, QObject **ret, Error **errp)
+{
+    *ret = qmp_query_block();
+}
+
 static void cmd_query_machines(QObject *args, QObject **ret, Error **errp)
 {
     *ret = qmp_query_machines(errp);
@@ -340,6 +347,7 @@ static const QmpCommand builtin_commands[] = {
     { "quit", cmd_quit },
     { "query-cpus-fast", cmd_query_cpus_fast },
     { "query-name", cmd_query_name },
+    { "query-block", cmd_query_block },
     { "query-machines", cmd_query_machines },
     { "query-kvm", cmd_query_kvm },
     { "query-chardev", cmd_query_chardev },

@@ -27,8 +27,11 @@ FORCE=0
 
 # Modules the guest loads at boot when the kernel builds them as modules
 # (built-in ones are skipped); their dependencies come from modules.dep.
+# ext4 and its helpers (jbd2, mbcache, crc16) are built into the Debian
+# cloud kernel; listed so a kernel with them as modules works too.
 WANT_MODULES="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev
-              virtio_pci virtio_blk virtio_net virtio_console"
+              virtio_pci virtio_blk virtio_net virtio_console
+              crc16 mbcache jbd2 ext4"
 
 log() { echo "build-guest: $*"; }
 die() { echo "build-guest: error: $*" >&2; exit 1; }
@@ -194,6 +197,13 @@ if [ -f /etc/modules-order ]; then
             echo "rcS: insmod $m failed" >&2
     done < /etc/modules-order
 fi
+# A virtio disk with a filesystem is mounted on /mnt (ext2/3/4: the cloud
+# kernel builds ext4 in; busybox has no blkid, so just try).  Format a
+# blank one with `mkfs.ext2 /dev/vda` (busybox mke2fs).
+mkdir -p /mnt
+if [ -b /dev/vda ] && mount -t ext4 /dev/vda /mnt 2>/dev/null; then
+    echo "rcS: /dev/vda mounted on /mnt"
+fi
 echo "OSPREY-GUEST-READY"
 EOF
     chmod 755 "$root/etc/init.d/rcS"
@@ -254,6 +264,12 @@ main() {
         [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
     done
     ln -sf /bin/busybox "$root/init"   # busybox init when run as /init
+    # mkfs.ext2 for busybox's mke2fs (ext2, which the kernel's ext4 driver
+    # mounts).  A script, not a link: busybox knows no applet by that name.
+    if [ -L "$root/sbin/mke2fs" ] || [ -L "$root/bin/mke2fs" ]; then
+        printf '#!/bin/sh\nexec mke2fs "$@"\n' > "$root/sbin/mkfs.ext2"
+        chmod 755 "$root/sbin/mkfs.ext2"
+    fi
     write_init_files "$root"
 
     # Modules: copy each wanted module and its dependencies, uncompressed,

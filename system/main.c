@@ -25,6 +25,7 @@
 #include "system/main-loop.h"
 #include "system/runstate.h"
 #include "system/system.h"
+#include "block/blockdev.h"
 
 typedef enum OptionId {
 #define DEF(name, has_arg, id, help) OPTION_##id,
@@ -57,6 +58,11 @@ typedef struct Config {
     size_t nr_chardevs;
     const char **devices;     /* -device specs, created after the board */
     size_t nr_devices;
+    const char **drives;      /* -drive (and -hda) specs */
+    size_t nr_drives;
+    const char **blockdevs;   /* -blockdev specs */
+    size_t nr_blockdevs;
+    bool snapshot;            /* -snapshot */
     const char *dump_vmstate;
     const char *kernel, *initrd, *append, *bios, *cpu_model, *accel;
     const char **serials;     /* -serial specs, COM1.. */
@@ -432,9 +438,52 @@ static bool create_serial_ports(Config *cfg, Error **errp)
     return true;
 }
 
+/* ---- block devices ----------------------------------------------------- */
+
+/*
+ * Open every -blockdev and -drive image before the machine exists, so a
+ * bad image fails start-up before anything else is built.  The ids of
+ * if=virtio drives are returned in *virtio_ids for build_machine.
+ */
+static bool open_block_devices(Config *cfg, char ***virtio_ids,
+                               size_t *nr_virtio, Error **errp)
+{
+    for (size_t i = 0; i < cfg->nr_blockdevs; i++) {
+        if (!blockdev_new(cfg->blockdevs[i], errp)) {
+            error_prepend(errp, "-blockdev %s: ", cfg->blockdevs[i]);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < cfg->nr_drives; i++) {
+        DriveInfo *d = NULL;
+        DriveInfo *parsed = drive_parse(cfg->drives[i], errp);
+
+        /* Refuse interfaces we have no controller for before opening. */
+        if (parsed && strcmp(parsed->interface, "virtio") &&
+            strcmp(parsed->interface, "none")) {
+            error_setg(errp, "if=%s is not supported: Osprey has only "
+                       "virtio disks (use if=virtio, or if=none with "
+                       "-device virtio-blk-pci,drive=ID)", parsed->interface);
+        }
+        drive_info_free(parsed);
+        if (*errp || !drive_new(cfg->drives[i], cfg->snapshot, &d, errp)) {
+            error_prepend(errp, "-drive %s: ", cfg->drives[i]);
+            return false;
+        }
+        if (!strcmp(d->interface, "virtio")) {
+            *virtio_ids = xrealloc(*virtio_ids,
+                                   (*nr_virtio + 1) * sizeof(char *));
+            (*virtio_ids)[(*nr_virtio)++] = xstrdup(d->id);
+        }
+        drive_info_free(d);
+    }
+    return true;
+}
+
 /* ---- start-up --------------------------------------------------------- */
 
-static bool build_machine(Config *cfg, Error **errp)
+static bool build_machine(Config *cfg, char **virtio_ids, size_t nr_virtio,
+                          Error **errp)
 {
     MachineClass *mc;
 
@@ -486,6 +535,17 @@ static bool build_machine(Config *cfg, Error **errp)
     if (!machine_run_board_init(machine, errp)) {
         return false;
     }
+    /* -drive if=virtio: a virtio-blk-pci on the PCI bus for each. */
+    for (size_t i = 0; i < nr_virtio; i++) {
+        char *opts = xasprintf("virtio-blk-pci,drive=%s", virtio_ids[i]);
+        bool help;
+        bool ok = qdev_device_add(opts, &help, errp);
+        free(opts);
+        if (!ok) {
+            error_prepend(errp, "-drive id=%s: ", virtio_ids[i]);
+            return false;
+        }
+    }
     for (size_t i = 0; i < cfg->nr_devices; i++) {
         bool help;
         if (!qdev_device_add(cfg->devices[i], &help, errp)) {
@@ -503,6 +563,9 @@ int main(int argc, char **argv)
     Error *err = NULL;
     bool help_machine = false;
     int status = 0;
+    char *hda_spec = NULL;
+    char **virtio_ids = NULL;
+    size_t nr_virtio = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
@@ -613,6 +676,28 @@ int main(int argc, char **argv)
             config_add(&cfg.devices, &cfg.nr_devices, optarg);
             break;
         }
+        case OPTION_DRIVE:
+            config_add(&cfg.drives, &cfg.nr_drives, optarg);
+            break;
+        case OPTION_HDA: {
+            /* Commas in the file name are doubled, as -drive wants. */
+            StrBuf sb;
+            strbuf_init(&sb);
+            strbuf_append(&sb, "file=");
+            for (const char *c = optarg; *c; c++) {
+                strbuf_append(&sb, *c == ',' ? ",," : (char[]){ *c, 0 });
+            }
+            strbuf_append(&sb, ",if=virtio");
+            hda_spec = strbuf_steal(&sb);
+            config_add(&cfg.drives, &cfg.nr_drives, hda_spec);
+            break;
+        }
+        case OPTION_SNAPSHOT:
+            cfg.snapshot = true;
+            break;
+        case OPTION_BLOCKDEV:
+            config_add(&cfg.blockdevs, &cfg.nr_blockdevs, optarg);
+            break;
         case OPTION_CHARDEV:
             config_add(&cfg.chardevs, &cfg.nr_chardevs, optarg);
             break;
@@ -689,9 +774,11 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (!select_accelerator(cfg.accel, &err) ||
+    if (!open_block_devices(&cfg, &virtio_ids, &nr_virtio, &err) ||
+        !select_accelerator(cfg.accel, &err) ||
         !create_serial_ports(&cfg, &err) ||
-        !create_monitors(&cfg, &err) || !build_machine(&cfg, &err)) {
+        !create_monitors(&cfg, &err) ||
+        !build_machine(&cfg, virtio_ids, nr_virtio, &err)) {
         error_report_err(err);
         status = 1;
         goto out;
@@ -710,6 +797,13 @@ int main(int argc, char **argv)
     qemu_chr_cleanup();
     bql_unlock();
 out:
+    for (size_t i = 0; i < nr_virtio; i++) {
+        free(virtio_ids[i]);
+    }
+    free(virtio_ids);
+    free(hda_spec);
+    free(cfg.drives);
+    free(cfg.blockdevs);
     free(cfg.chardevs);
     free(cfg.serials);
     free(cfg.devices);

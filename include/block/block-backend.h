@@ -36,6 +36,10 @@ BlockDriverState *blk_bs(BlockBackend *blk);
 void blk_set_enable_write_cache(BlockBackend *blk, bool wce);
 bool blk_enable_write_cache(BlockBackend *blk);
 bool blk_is_read_only(BlockBackend *blk);
+/* The device using blk (one at most): -EBUSY if another holds it. */
+int blk_attach_dev(BlockBackend *blk, void *dev);
+void blk_detach_dev(BlockBackend *blk, void *dev);
+void *blk_get_attached_dev(BlockBackend *blk);
 int64_t blk_getlength(BlockBackend *blk);
 
 /* Synchronous I/O (tools, savevm): 0 or a negative errno. */

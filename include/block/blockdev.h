@@ -31,4 +31,14 @@ void drive_info_free(DriveInfo *dinfo);
 BlockBackend *drive_new(const char *optstr, bool snapshot_all,
                         DriveInfo **pdinfo, Error **errp);
 
+/*
+ * -blockdev, basic form:
+ *   driver=qcow2|raw,node-name=NAME,file.driver=file,file.filename=PATH
+ *   [,read-only=on][,cache.direct=on][,cache.no-flush=on]
+ * or driver=file,node-name=NAME,filename=PATH.  The BlockBackend is named
+ * after node-name, so -device ...,drive=NAME finds it.  As in QEMU,
+ * -snapshot does not apply to -blockdev nodes.
+ */
+BlockBackend *blockdev_new(const char *optstr, Error **errp);
+
 #endif

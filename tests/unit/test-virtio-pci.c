@@ -1,0 +1,338 @@
+/*
+ * virtio-blk-pci on an i440FX bus, seen as a driver sees it: IDs and the
+ * vendor capabilities in config space, BAR4's common config (features,
+ * queue set-up, status), the device config (capacity), a READ request
+ * round trip through the block layer with the INTx/ISR fallback, and a
+ * malformed request breaking the device with NEEDS_RESET.
+ */
+#include "test.h"
+#include "hw/pci/pci.h"
+#include "hw/pci-host/i440fx.h"
+#include "hw/southbridge/piix.h"
+#include "hw/virtio/virtio-pci.h"
+#include "hw/virtio/virtio-blk.h"
+#include "hw/qdev-properties.h"
+#include "block/block-backend.h"
+#include "memory/memory.h"
+#include "system/main-loop.h"
+
+#define ATTRS MEMTXATTRS_UNSPECIFIED
+#define DEVFN PCI_DEVFN(3, 0)
+#define BAR4_ADDR 0xe0000000ULL
+#define BAR1_ADDR 0xe0010000ULL
+#define DESC  0x1000ULL
+#define AVAIL 0x2000ULL
+#define USED  0x3000ULL
+#define HDR   0x10000ULL
+#define DATA  0x11000ULL
+#define STAT  0x12000ULL
+
+static MemoryRegion pci_memory, ram;
+static uint8_t *host;
+static PCIBus *bus;
+static char img[] = "/tmp/osprey-virtio-pci-XXXXXX";
+static qemu_irq *isa_irqs;
+
+static void isa_irq_handler(void *opaque, int n, int level)
+{
+}
+
+static uint32_t cfg_read(int reg, int len)
+{
+    address_space_stl_le(&address_space_io, 0xcf8,
+                         0x80000000u | DEVFN << 8 | (reg & 0xfc), ATTRS, NULL);
+    switch (len) {
+    case 1:
+        return address_space_ldub(&address_space_io, 0xcfc + (reg & 3),
+                                  ATTRS, NULL);
+    case 2:
+        return address_space_lduw_le(&address_space_io, 0xcfc + (reg & 2),
+                                     ATTRS, NULL);
+    default:
+        return address_space_ldl_le(&address_space_io, 0xcfc, ATTRS, NULL);
+    }
+}
+
+static void cfg_write(int reg, uint32_t val)
+{
+    address_space_stl_le(&address_space_io, 0xcf8,
+                         0x80000000u | DEVFN << 8 | (reg & 0xfc), ATTRS, NULL);
+    address_space_stl_le(&address_space_io, 0xcfc, val, ATTRS, NULL);
+}
+
+static uint32_t common_read(unsigned off, int len)
+{
+    hwaddr a = BAR4_ADDR + VIRTIO_PCI_COMMON_OFFSET + off;
+    return len == 1 ? address_space_ldub(&address_space_memory, a, ATTRS, NULL)
+         : len == 2 ? address_space_lduw_le(&address_space_memory, a, ATTRS,
+                                            NULL)
+         : address_space_ldl_le(&address_space_memory, a, ATTRS, NULL);
+}
+
+static void common_write(unsigned off, uint32_t val, int len)
+{
+    hwaddr a = BAR4_ADDR + VIRTIO_PCI_COMMON_OFFSET + off;
+    if (len == 1) {
+        address_space_stb(&address_space_memory, a, val, ATTRS, NULL);
+    } else if (len == 2) {
+        address_space_stw_le(&address_space_memory, a, val, ATTRS, NULL);
+    } else {
+        address_space_stl_le(&address_space_memory, a, val, ATTRS, NULL);
+    }
+}
+
+static void put16(hwaddr a, uint16_t v) { memcpy(host + a, &v, 2); }
+static void put32(hwaddr a, uint32_t v) { memcpy(host + a, &v, 4); }
+static void put64(hwaddr a, uint64_t v) { memcpy(host + a, &v, 8); }
+static uint16_t get16(hwaddr a) { uint16_t v; memcpy(&v, host + a, 2); return v; }
+
+static void desc(unsigned i, uint64_t addr, uint32_t len, uint16_t flags,
+                 uint16_t next)
+{
+    put64(DESC + 16 * i, addr);
+    put32(DESC + 16 * i + 8, len);
+    put16(DESC + 16 * i + 12, flags);
+    put16(DESC + 16 * i + 14, next);
+}
+
+static int group_setup(void **state)
+{
+    int fd = mkstemp(img);
+    uint8_t sector[512];
+
+    /* A 1 MiB raw image whose sector n is filled with byte n. */
+    for (int n = 0; n < 2048; n++) {
+        memset(sector, n & 0xff, sizeof(sector));
+        assert_int_equal(write(fd, sector, sizeof(sector)), sizeof(sector));
+    }
+    close(fd);
+
+    main_loop_init();
+    bql_lock();
+    memory_region_init_ram(&ram, NULL, "ram", 0x100000, &error_abort);
+    memory_region_add_subregion(get_system_memory(), 0, &ram);
+    host = memory_region_get_ram_ptr(&ram);
+    memory_region_init(&pci_memory, NULL, "pci", UINT64_MAX);
+    memory_region_add_subregion_overlap(get_system_memory(), 0, &pci_memory,
+                                        -1);
+    bus = i440fx_init(get_system_memory(), NULL, &pci_memory, get_system_io(),
+                      NULL);
+    PCIDevice *p = pci_new_multifunction(PCI_DEVFN(1, 0), TYPE_PIIX3_DEVICE);
+    pci_realize_and_unref(p, bus, &error_abort);
+    isa_irqs = qemu_allocate_irqs(isa_irq_handler, NULL, 16);
+    isa_bus_irqs(PIIX3_DEVICE(p)->isa_bus, isa_irqs);
+
+    BlockBackend *blk = blk_new_open(img, "raw", BDRV_O_RDWR, &error_abort);
+    blk_set_name(blk, "disk0");
+    PCIDevice *vd = pci_new(DEVFN, "virtio-blk-pci");
+    qdev_prop_set_string(DEVICE(vd), "drive", "disk0");
+    qdev_prop_set_string(DEVICE(vd), "serial", "SN42");
+    pci_realize_and_unref(vd, bus, &error_abort);
+
+    /* Map the BARs as firmware would. */
+    cfg_write(PCI_BASE_ADDRESS_0 + 4 * VIRTIO_PCI_MODERN_BAR, BAR4_ADDR);
+    cfg_write(PCI_BASE_ADDRESS_0 + 4 * VIRTIO_PCI_MODERN_BAR + 4, 0);
+    cfg_write(PCI_BASE_ADDRESS_0 + 4 * VIRTIO_PCI_MSIX_BAR, BAR1_ADDR);
+    cfg_write(PCI_COMMAND, PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    unlink(img);
+    qemu_free_irqs(isa_irqs, 16);
+    return 0;
+}
+
+static void test_ids_and_capabilities(void **state)
+{
+    unsigned seen = 0;
+
+    assert_int_equal(cfg_read(PCI_VENDOR_ID, 2), 0x1af4);
+    assert_int_equal(cfg_read(PCI_DEVICE_ID, 2), 0x1042);
+    assert_int_equal(cfg_read(PCI_REVISION_ID, 1), 1);
+    assert_int_equal(cfg_read(PCI_INTERRUPT_PIN, 1), 1);
+    assert_true(cfg_read(PCI_STATUS, 2) & PCI_STATUS_CAP_LIST);
+    for (unsigned pos = cfg_read(PCI_CAPABILITY_LIST, 1), n = 0; pos && n < 16;
+         pos = cfg_read(pos + 1, 1), n++) {
+        if (cfg_read(pos, 1) != PCI_CAP_ID_VNDR) {
+            continue;
+        }
+        unsigned type = cfg_read(pos + 3, 1);
+        assert_int_equal(cfg_read(pos + 4, 1), VIRTIO_PCI_MODERN_BAR);
+        uint32_t off = cfg_read(pos + 8, 4), len = cfg_read(pos + 12, 4);
+        switch (type) {
+        case VIRTIO_PCI_CAP_COMMON_CFG:
+            assert_int_equal(off, VIRTIO_PCI_COMMON_OFFSET);
+            assert_int_equal(len, VIRTIO_PCI_COMMON_SIZE);
+            break;
+        case VIRTIO_PCI_CAP_NOTIFY_CFG:
+            assert_int_equal(cfg_read(pos + 2, 1), 20);
+            assert_int_equal(cfg_read(pos + 16, 4),
+                             VIRTIO_PCI_NOTIFY_MULTIPLIER);
+            break;
+        case VIRTIO_PCI_CAP_DEVICE_CFG:
+            assert_int_equal(len, VIRTIO_BLK_CONFIG_SIZE);
+            break;
+        }
+        seen |= 1u << type;
+    }
+    assert_int_equal(seen, 0x1e);      /* types 1..4 */
+    /* BAR4: 64-bit prefetchable memory. */
+    assert_int_equal(cfg_read(PCI_BASE_ADDRESS_0 + 16, 4) & 0xf, 0xc);
+    assert_int_equal(pci_find_capability(
+        pci_find_device(bus, 0, DEVFN), PCI_CAP_ID_MSIX) != 0, 1);
+}
+
+static void test_common_and_device_config(void **state)
+{
+    common_write(VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_DF, 4) & 1, 1); /* V1 */
+    common_write(VIRTIO_PCI_COMMON_DFSELECT, 0, 4);
+    uint32_t f = common_read(VIRTIO_PCI_COMMON_DF, 4);
+    assert_true(f & (1u << VIRTIO_BLK_F_FLUSH));
+    assert_true(f & (1u << VIRTIO_BLK_F_SEG_MAX));
+    assert_false(f & (1u << VIRTIO_BLK_F_RO));
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_NUMQ, 2), 1);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_Q_SIZE, 2),
+                     VIRTIO_BLK_QUEUE_SIZE);
+    /* A queue that does not exist reads size 0. */
+    common_write(VIRTIO_PCI_COMMON_Q_SELECT, 5, 2);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_Q_SIZE, 2), 0);
+    common_write(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+
+    hwaddr dc = BAR4_ADDR + VIRTIO_PCI_DEVICE_OFFSET;
+    assert_int_equal(address_space_ldq_le(&address_space_memory,
+                                          dc + VIRTIO_BLK_CFG_CAPACITY,
+                                          ATTRS, NULL), 2048);
+    assert_int_equal(address_space_ldl_le(&address_space_memory,
+                                          dc + VIRTIO_BLK_CFG_BLK_SIZE,
+                                          ATTRS, NULL), 512);
+    /* Out of the device config: zero, no crash. */
+    assert_int_equal(address_space_ldl_le(&address_space_memory, dc + 0x800,
+                                          ATTRS, NULL), 0);
+    /* MSI-X vectors beyond the table read back as NO_VECTOR. */
+    common_write(VIRTIO_PCI_COMMON_MSIX, 7, 2);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_MSIX, 2), 0xffff);
+    common_write(VIRTIO_PCI_COMMON_MSIX, 0, 2);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_MSIX, 2), 0);
+}
+
+/* Driver initialisation per VIRTIO 1.1 3.1.1, with one queue. */
+static void driver_init(void)
+{
+    common_write(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+    common_write(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE, 1);
+    common_write(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+                 VIRTIO_CONFIG_S_DRIVER, 1);
+    common_write(VIRTIO_PCI_COMMON_GFSELECT, 0, 4);
+    common_write(VIRTIO_PCI_COMMON_GF, 1u << VIRTIO_BLK_F_FLUSH, 4);
+    common_write(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+    common_write(VIRTIO_PCI_COMMON_GF, 1, 4);              /* VERSION_1 */
+    common_write(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+                 VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK, 1);
+    assert_true(common_read(VIRTIO_PCI_COMMON_STATUS, 1) &
+                VIRTIO_CONFIG_S_FEATURES_OK);
+    common_write(VIRTIO_PCI_COMMON_Q_SELECT, 0, 2);
+    common_write(VIRTIO_PCI_COMMON_Q_SIZE, 16, 2);
+    common_write(VIRTIO_PCI_COMMON_Q_DESCLO, DESC, 4);
+    common_write(VIRTIO_PCI_COMMON_Q_DESCHI, 0, 4);
+    common_write(VIRTIO_PCI_COMMON_Q_AVAILLO, AVAIL, 4);
+    common_write(VIRTIO_PCI_COMMON_Q_AVAILHI, 0, 4);
+    common_write(VIRTIO_PCI_COMMON_Q_USEDLO, USED, 4);
+    common_write(VIRTIO_PCI_COMMON_Q_USEDHI, 0, 4);
+    common_write(VIRTIO_PCI_COMMON_Q_ENABLE, 1, 2);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
+    common_write(VIRTIO_PCI_COMMON_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
+                 VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_FEATURES_OK |
+                 VIRTIO_CONFIG_S_DRIVER_OK, 1);
+}
+
+static void submit(uint32_t type, uint64_t sector, uint32_t data_len)
+{
+    memset(host, 0, 0x20000);
+    put32(HDR, type);
+    put64(HDR + 8, sector);
+    desc(0, HDR, 16, VRING_DESC_F_NEXT, 1);
+    desc(1, DATA, data_len, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 2);
+    desc(2, STAT, 1, VRING_DESC_F_WRITE, 0);
+    host[STAT] = 0xff;
+    put16(AVAIL + 4, 0);
+    put16(AVAIL + 2, 1);
+    address_space_stw_le(&address_space_memory,
+                         BAR4_ADDR + VIRTIO_PCI_NOTIFY_OFFSET, 0, ATTRS,
+                         NULL);
+}
+
+static void wait_used(uint16_t idx)
+{
+    for (int i = 0; i < 10000 && get16(USED + 2) != idx; i++) {
+        main_loop_wait(false);
+    }
+    assert_int_equal(get16(USED + 2), idx);
+}
+
+static void test_read_request_intx(void **state)
+{
+    driver_init();
+    submit(VIRTIO_BLK_T_IN, 5, 1024);
+    wait_used(1);
+    assert_int_equal(host[STAT], VIRTIO_BLK_S_OK);
+    assert_int_equal(host[DATA], 5);
+    assert_int_equal(host[DATA + 1023], 6);
+    /* MSI-X is off: INTx is up, ISR says "queue"; reading clears both. */
+    assert_true(cfg_read(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+    assert_int_equal(address_space_ldub(&address_space_memory,
+                                        BAR4_ADDR + VIRTIO_PCI_ISR_OFFSET,
+                                        ATTRS, NULL), 1);
+    assert_false(cfg_read(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+
+    /* GET_ID returns the serial; beyond the disk end is IOERR. */
+    driver_init();
+    submit(VIRTIO_BLK_T_GET_ID, 0, 20);
+    wait_used(1);
+    assert_int_equal(host[STAT], VIRTIO_BLK_S_OK);
+    assert_string_equal((char *)host + DATA, "SN42");
+    driver_init();
+    submit(VIRTIO_BLK_T_IN, 2047, 1024);
+    wait_used(1);
+    assert_int_equal(host[STAT], VIRTIO_BLK_S_IOERR);
+}
+
+static void test_malformed_request_needs_reset(void **state)
+{
+    driver_init();
+    memset(host, 0, 0x20000);
+    desc(0, HDR, 16, VRING_DESC_F_NEXT, 1);
+    desc(1, DATA, 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT, 0);  /* loop */
+    put16(AVAIL + 4, 0);
+    put16(AVAIL + 2, 1);
+    address_space_stw_le(&address_space_memory,
+                         BAR4_ADDR + VIRTIO_PCI_NOTIFY_OFFSET, 0, ATTRS,
+                         NULL);
+    assert_true(common_read(VIRTIO_PCI_COMMON_STATUS, 1) &
+                VIRTIO_CONFIG_S_NEEDS_RESET);
+    assert_int_equal(get16(USED + 2), 0);
+    /* Config change in the ISR (bit 1). */
+    assert_int_equal(address_space_ldub(&address_space_memory,
+                                        BAR4_ADDR + VIRTIO_PCI_ISR_OFFSET,
+                                        ATTRS, NULL) & 2, 2);
+    /* Reset recovers. */
+    common_write(VIRTIO_PCI_COMMON_STATUS, 0, 1);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_STATUS, 1), 0);
+    driver_init();
+    submit(VIRTIO_BLK_T_IN, 1, 512);
+    wait_used(1);
+    assert_int_equal(host[DATA], 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ids_and_capabilities),
+        cmocka_unit_test(test_common_and_device_config),
+        cmocka_unit_test(test_read_request_intx),
+        cmocka_unit_test(test_malformed_request_needs_reset),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
