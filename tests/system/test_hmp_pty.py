@@ -10,6 +10,7 @@ import select
 import struct
 import subprocess
 import time
+import termios
 import tty
 
 import pytest
@@ -25,7 +26,9 @@ pytestmark = pytest.mark.skipif(
 class PtyMonitor:
     def __init__(self, path):
         self.fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
-        tty.setraw(self.fd)
+        # Raw already (Osprey sets it); TCSANOW, since the default
+        # TCSAFLUSH would discard a banner that has already arrived.
+        tty.setraw(self.fd, termios.TCSANOW)
         self.buf = b""
 
     def read_until_prompt(self, timeout=20):
