@@ -196,36 +196,21 @@ static const X86MemOps x86_atomic_ops = {
 };
 
 /* Publish the operand's new bytes if it still holds the old ones. */
+#define CAS_BYTES(type, a) ({                                              \
+    type o_, n_;                                                          \
+    memcpy(&o_, (a)->old, sizeof(type));                                  \
+    memcpy(&n_, (a)->val, sizeof(type));                                  \
+    __atomic_compare_exchange_n((type *)(a)->host, &o_, n_, false,        \
+                                __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);      \
+})
+
 static bool atomic_commit(struct X86AtomicState *a)
 {
     switch (a->size) {
-    case 1: {
-        uint8_t o = a->old[0];
-        return __atomic_compare_exchange_n((uint8_t *)a->host, &o, a->val[0],
-                                           false, __ATOMIC_SEQ_CST,
-                                           __ATOMIC_SEQ_CST);
-    }
-    case 2: {
-        uint16_t o, n;
-        memcpy(&o, a->old, 2);
-        memcpy(&n, a->val, 2);
-        return __atomic_compare_exchange_n((uint16_t *)a->host, &o, n, false,
-                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    }
-    case 4: {
-        uint32_t o, n;
-        memcpy(&o, a->old, 4);
-        memcpy(&n, a->val, 4);
-        return __atomic_compare_exchange_n((uint32_t *)a->host, &o, n, false,
-                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    }
-    case 8: {
-        uint64_t o, n;
-        memcpy(&o, a->old, 8);
-        memcpy(&n, a->val, 8);
-        return __atomic_compare_exchange_n((uint64_t *)a->host, &o, n, false,
-                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    }
+    case 1: return CAS_BYTES(uint8_t, a);
+    case 2: return CAS_BYTES(uint16_t, a);
+    case 4: return CAS_BYTES(uint32_t, a);
+    case 8: return CAS_BYTES(uint64_t, a);
 #ifdef __x86_64__
     case 16: {
         uint64_t olo, ohi, nlo, nhi;
