@@ -270,65 +270,45 @@ static bool expr_shift(Expr *e, int64_t *v)
     }
 }
 
-/* & binds tighter than ^, which binds tighter than |, as in C. */
-static bool expr_and(Expr *e, int64_t *v)
+/*
+ * One left-associative level of the bitwise operators: operands parsed by
+ * `operand`, joined by `op`.  & binds tighter than ^, which binds tighter
+ * than |, as in C.
+ */
+static bool expr_bitwise(Expr *e, int64_t *v, char op,
+                         bool (*operand)(Expr *e, int64_t *v))
 {
     int64_t r;
 
-    if (!expr_shift(e, v)) {
+    if (!operand(e, v)) {
         return false;
     }
     for (;;) {
         expr_skip(e);
-        if (*e->p != '&') {
+        if (*e->p != op) {
             return true;
         }
         e->p++;
-        if (!expr_shift(e, &r)) {
+        if (!operand(e, &r)) {
             return false;
         }
-        *v &= r;
+        *v = op == '&' ? (*v & r) : op == '^' ? (*v ^ r) : (*v | r);
     }
+}
+
+static bool expr_and(Expr *e, int64_t *v)
+{
+    return expr_bitwise(e, v, '&', expr_shift);
 }
 
 static bool expr_xor(Expr *e, int64_t *v)
 {
-    int64_t r;
-
-    if (!expr_and(e, v)) {
-        return false;
-    }
-    for (;;) {
-        expr_skip(e);
-        if (*e->p != '^') {
-            return true;
-        }
-        e->p++;
-        if (!expr_and(e, &r)) {
-            return false;
-        }
-        *v ^= r;
-    }
+    return expr_bitwise(e, v, '^', expr_and);
 }
 
 static bool expr_or(Expr *e, int64_t *v)
 {
-    int64_t r;
-
-    if (!expr_xor(e, v)) {
-        return false;
-    }
-    for (;;) {
-        expr_skip(e);
-        if (*e->p != '|') {
-            return true;
-        }
-        e->p++;
-        if (!expr_xor(e, &r)) {
-            return false;
-        }
-        *v |= r;
-    }
+    return expr_bitwise(e, v, '|', expr_xor);
 }
 
 /* Parse an expression at *pp, leaving *pp after it. */

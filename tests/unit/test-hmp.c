@@ -134,6 +134,7 @@ static void test_print(void **state)
     assert_hmp("p /x 1 << 12 | 0xf", "0x100f\r\n");
     assert_hmp("p 0x10 >> 2 ^ 1", "5\r\n");
     assert_hmp("p 7 & 3", "3\r\n");
+    assert_hmp("p 1 | 6 & 3 ^ 8", "11\r\n");   /* & over ^ over | */
     assert_hmp("p -5 / 2", "-2\r\n");
     assert_hmp("p/u -1", "18446744073709551615\r\n");
     assert_hmp("p/o 8", "010\r\n");
