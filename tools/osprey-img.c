@@ -51,79 +51,12 @@ static BlockDriverState *open_image(const char *filename, const char *fmt,
     return bs;
 }
 
-static void json_string(StrBuf *sb, const char *s)
-{
-    strbuf_putc(sb, '"');
-    for (; *s; s++) {
-        unsigned char ch = *s;
-        if (ch == '"' || ch == '\\') {
-            strbuf_printf(sb, "\\%c", ch);
-        } else if (ch < 0x20) {
-            strbuf_printf(sb, "\\u%04x", ch);
-        } else {
-            strbuf_putc(sb, ch);
-        }
-    }
-    strbuf_putc(sb, '"');
-}
-
-/* Pretty JSON laid out as qemu-img prints it (4-space indents). */
-static void json_pretty(StrBuf *sb, const QObject *obj, int indent)
-{
-    switch (qobject_type(obj)) {
-    case QTYPE_QNULL:
-        strbuf_append(sb, "null");
-        break;
-    case QTYPE_QBOOL:
-        strbuf_append(sb, qbool_get_bool(obj) ? "true" : "false");
-        break;
-    case QTYPE_QNUM: {
-        int64_t i;
-        uint64_t u;
-        if (qnum_get_try_int(obj, &i)) {
-            strbuf_printf(sb, "%" PRId64, i);
-        } else if (qnum_get_try_uint(obj, &u)) {
-            strbuf_printf(sb, "%" PRIu64, u);
-        } else {
-            strbuf_printf(sb, "%.17g", qnum_get_double(obj));
-        }
-        break;
-    }
-    case QTYPE_QSTRING:
-        json_string(sb, qstring_get_str(obj));
-        break;
-    case QTYPE_QDICT: {
-        bool first = true;
-        strbuf_append(sb, "{");
-        for (const QDictEntry *e = qdict_first(obj); e;
-             e = qdict_next(obj, e)) {
-            strbuf_printf(sb, "%s\n%*s", first ? "" : ",", indent + 4, "");
-            json_string(sb, qdict_entry_key(e));
-            strbuf_append(sb, ": ");
-            json_pretty(sb, qdict_entry_value(e), indent + 4);
-            first = false;
-        }
-        strbuf_printf(sb, "\n%*s}", indent, "");
-        break;
-    }
-    case QTYPE_QLIST:
-        strbuf_append(sb, "[");
-        for (size_t i = 0; i < qlist_size(obj); i++) {
-            strbuf_printf(sb, "%s\n%*s", i ? "," : "", indent + 4, "");
-            json_pretty(sb, qlist_get(obj, i), indent + 4);
-        }
-        strbuf_printf(sb, "\n%*s]", indent, "");
-        break;
-    }
-}
-
+/* Pretty JSON as qemu-img prints it (QEMU's writer: 4-space indents). */
 static void print_json(QObject *obj)
 {
-    StrBuf sb;
-    strbuf_init(&sb);
-    json_pretty(&sb, obj, 0);
-    printf("%s\n", sb.str);
-    strbuf_free(&sb);
+    char *json = qobject_to_json_pretty(obj);
+    printf("%s\n", json);
+    free(json);
 }
 
 /* ---- create ---- */
@@ -410,11 +343,9 @@ static void dump_human_info(BlockDriverState *bs, QObject *info)
             if (qobject_type(v) == QTYPE_QSTRING) {
                 printf("    %s: %s\n", key, qstring_get_str(v));
             } else {
-                StrBuf sb;
-                strbuf_init(&sb);
-                json_pretty(&sb, v, 0);
-                printf("    %s: %s\n", key, sb.str);
-                strbuf_free(&sb);
+                char *json = qobject_to_json_pretty(v);
+                printf("    %s: %s\n", key, json);
+                free(json);
             }
             free(key);
         }

@@ -686,8 +686,8 @@ static void write_value(StrBuf *sb, const QObject *obj, bool pretty,
             strbuf_append(sb, ": ");
             write_value(sb, qdict_entry_value(e), pretty, indent + 1);
         }
-        if (pretty && qdict_size(obj)) {
-            write_newline(sb, indent);
+        if (pretty) {
+            write_newline(sb, indent);   /* even when empty, as QEMU */
         }
         strbuf_putc(sb, '}');
         break;
@@ -704,7 +704,7 @@ static void write_value(StrBuf *sb, const QObject *obj, bool pretty,
             }
             write_value(sb, qlist_get(obj, i), pretty, indent + 1);
         }
-        if (pretty && n) {
+        if (pretty) {
             write_newline(sb, indent);
         }
         strbuf_putc(sb, ']');
