@@ -449,9 +449,14 @@ bool kvm_accel_init(const char *opts, Error **errp)
         goto fail;
     }
     r = ioctl(s->fd, KVM_GET_API_VERSION, 0);
+    if (r < 0) {
+        error_setg(errp, "%s: not a KVM device (KVM_GET_API_VERSION: %s)",
+                   o.device, strerror(errno));
+        goto fail;
+    }
     if (r != KVM_API_VERSION) {
         error_setg(errp, "%s: KVM API version %d, Osprey needs %d",
-                   o.device, r < 0 ? -errno : r, KVM_API_VERSION);
+                   o.device, r, KVM_API_VERSION);
         goto fail;
     }
     kvm_state = s;    /* kvm_check_extension uses the system fd for now */
