@@ -60,6 +60,7 @@ typedef struct Config {
     size_t nr_devices;
     const char *dump_vmstate;
     const char *kernel, *initrd, *append, *bios, *cpu_model, *accel;
+    bool no_reboot, no_shutdown;
     const char **serials;     /* -serial specs, COM1.. */
     size_t nr_serials;
     bool nographic;
@@ -608,10 +609,10 @@ int main(int argc, char **argv)
             cfg.start_paused = true;
             break;
         case OPTION_NO_REBOOT:
-            qemu_set_reboot_action(REBOOT_ACTION_SHUTDOWN);
+            cfg.no_reboot = true;
             break;
         case OPTION_NO_SHUTDOWN:
-            qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
+            cfg.no_shutdown = true;
             break;
         case OPTION_KERNEL:
             cfg.kernel = optarg;
@@ -725,6 +726,13 @@ int main(int argc, char **argv)
 
     main_loop_init();
     runstate_init();
+    /* after runstate_init, which puts the default actions back */
+    if (cfg.no_reboot) {
+        qemu_set_reboot_action(REBOOT_ACTION_SHUTDOWN);
+    }
+    if (cfg.no_shutdown) {
+        qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
+    }
     install_signal_handlers();
     bql_lock();
 
