@@ -560,6 +560,7 @@ bool kvm_init_vcpu(CPUState *cpu, Error **errp)
     }
     /* The CPU was reset at realize: its state goes in before it runs. */
     kc->vcpu_dirty = true;
+    kc->put_level = KVM_PUT_FULL_STATE;
     cpu->accel = kc;
     if (!kvm_arch_init_vcpu(cpu, errp)) {
         kvm_destroy_vcpu(cpu);
@@ -686,6 +687,7 @@ static void do_kvm_put(CPUState *cpu, run_on_cpu_data arg)
         return;
     }
     kvm_cpu_state(cpu)->vcpu_dirty = false;
+    kvm_cpu_state(cpu)->put_level = 0;
 }
 
 void kvm_cpu_synchronize_post_reset(CPUState *cpu)
@@ -764,7 +766,8 @@ int kvm_cpu_exec(CPUState *cpu)
     cpu_exec_start(cpu);
     do {
         if (kc->vcpu_dirty) {
-            r = kvm_arch_put_registers(cpu, KVM_PUT_RUNTIME_STATE);
+            r = kvm_arch_put_registers(cpu, MAX(kc->put_level,
+                                                KVM_PUT_RUNTIME_STATE));
             if (r < 0) {
                 error_report("kvm: failed to set registers of CPU %d: %s",
                              cpu->cpu_index, strerror(-r));
@@ -772,6 +775,7 @@ int kvm_cpu_exec(CPUState *cpu)
                 break;
             }
             kc->vcpu_dirty = false;
+            kc->put_level = 0;
         }
         bql_lock();
         kvm_arch_pre_run(cpu, run);

@@ -54,6 +54,8 @@ typedef struct KVMCPUState {
     struct kvm_run *run;
     /* env holds newer state than the kernel: put it before KVM_RUN. */
     bool vcpu_dirty;
+    /* How much that put covers (KVM_PUT_*): FULL until the first one. */
+    int put_level;
     /* Last KVM_GET_XSAVE image (extended state the env does not model). */
     struct kvm_xsave *xsave;
     struct kvm_vcpu_events events;

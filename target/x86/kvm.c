@@ -784,6 +784,71 @@ static int kvm_put_mp_state(CPUState *cpu)
     return kvm_vcpu_ioctl(cpu, KVM_SET_MP_STATE, &mp);
 }
 
+/*
+ * The in-kernel irqchip keeps its state across a vCPU reset: put each
+ * LAPIC (and, once per machine, the PIC and IOAPIC) back in their
+ * power-on state, as Osprey's own models do in their reset phases.
+ */
+static int kvm_reset_lapic(CPUState *cpu)
+{
+    CPUX86State *env = x86_cpu_env(cpu);
+    struct kvm_lapic_state st;
+    uint32_t v;
+    int r = kvm_vcpu_ioctl(cpu, KVM_GET_LAPIC, &st);
+
+    if (r < 0) {
+        return r;
+    }
+#define APIC_REG(off, val) (v = (val), memcpy(st.regs + (off), &v, 4))
+    memcpy(&v, st.regs + 0x30, 4);            /* keep the version */
+    memset(st.regs, 0, sizeof(st.regs));
+    APIC_REG(0x30, v);
+    APIC_REG(0x20, env->cfg.apic_id << 24);   /* ID */
+    APIC_REG(0xe0, 0xffffffff);               /* DFR: flat */
+    APIC_REG(0xf0, 0xff);                     /* SVR: software-disabled */
+    for (int off = 0x320; off <= 0x370; off += 0x10) {
+        APIC_REG(off, 0x10000);               /* LVTs masked */
+    }
+    if (env->apic_base & (1 << 8)) {
+        /* the BSP takes PIC interrupts through LINT0 (ExtINT) */
+        APIC_REG(0x350, 0x700);
+    }
+#undef APIC_REG
+    return kvm_vcpu_ioctl(cpu, KVM_SET_LAPIC, &st);
+}
+
+static int kvm_reset_pic_ioapic(void)
+{
+    for (uint32_t id = KVM_IRQCHIP_PIC_MASTER; id <= KVM_IRQCHIP_IOAPIC;
+         id++) {
+        struct kvm_irqchip chip = { .chip_id = id };
+        int r = kvm_vm_ioctl(kvm_state, KVM_GET_IRQCHIP, &chip);
+
+        if (r < 0) {
+            return r;
+        }
+        if (id == KVM_IRQCHIP_IOAPIC) {
+            struct kvm_ioapic_state *io = &chip.chip.ioapic;
+            io->id = 0;
+            io->ioregsel = 0;
+            io->irr = 0;
+            for (int i = 0; i < KVM_IOAPIC_NUM_PINS; i++) {
+                io->redirtbl[i].bits = 1ULL << 16;   /* masked */
+            }
+        } else {
+            struct kvm_pic_state *p = &chip.chip.pic;
+            uint8_t elcr_mask = p->elcr_mask;
+            memset(p, 0, sizeof(*p));
+            p->elcr_mask = elcr_mask;
+        }
+        r = kvm_vm_ioctl(kvm_state, KVM_SET_IRQCHIP, &chip);
+        if (r < 0) {
+            return r;
+        }
+    }
+    return 0;
+}
+
 int kvm_arch_put_registers(CPUState *cpu, int level)
 {
     CPUX86State *env = x86_cpu_env(cpu);
@@ -799,6 +864,10 @@ int kvm_arch_put_registers(CPUState *cpu, int level)
         if (kvm_irqchip_in_kernel()) {
             /* the in-kernel LAPIC handles HLT and INIT/SIPI */
             cpu->halted = 0;
+            if ((cpu->cpu_index == 0 && (r = kvm_reset_pic_ioapic()) < 0) ||
+                (r = kvm_reset_lapic(cpu)) < 0) {
+                return r;
+            }
         }
     }
     x86_kvm_env_to_regs(env, &regs);
