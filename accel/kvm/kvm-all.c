@@ -756,6 +756,7 @@ int kvm_cpu_exec(CPUState *cpu)
 {
     KVMCPUState *kc = kvm_cpu_state(cpu);
     struct kvm_run *run = kc->run;
+    bool s_irqchip_in_kernel = kvm_irqchip_in_kernel();
     int ret = 0, r;
 
     if (kvm_arch_process_async_events(cpu)) {
@@ -777,17 +778,18 @@ int kvm_cpu_exec(CPUState *cpu)
             kc->vcpu_dirty = false;
             kc->put_level = 0;
         }
-        bql_lock();
-        kvm_arch_pre_run(cpu, run);
-        bql_unlock();
+        if (!s_irqchip_in_kernel) {
+            /* injection runs the PIC/APIC INTA cycle: device state */
+            bql_lock();
+            kvm_arch_pre_run(cpu, run);
+            bql_unlock();
+        }
         /* A kick after this reads exit_request sets immediate_exit. */
         if (__atomic_load_n(&cpu->exit_request, __ATOMIC_SEQ_CST)) {
             __atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
         }
         r = kvm_vcpu_ioctl(cpu, KVM_RUN, NULL);
-        bql_lock();
         kvm_arch_post_run(cpu, run);
-        bql_unlock();
 
         if (r < 0) {
             if (r == -EINTR || r == -EAGAIN) {

@@ -97,8 +97,9 @@ bool kvm_arch_init_vcpu(CPUState *cpu, Error **errp);
 void kvm_arch_destroy_vcpu(CPUState *cpu);
 int kvm_arch_get_registers(CPUState *cpu);
 int kvm_arch_put_registers(CPUState *cpu, int level);
-/* BQL held: injection, interrupt window request. */
+/* BQL held, Osprey's irqchip only: injection, interrupt window request. */
 void kvm_arch_pre_run(CPUState *cpu, struct kvm_run *run);
+/* Without the BQL, right after KVM_RUN (vCPU-local state only). */
 void kvm_arch_post_run(CPUState *cpu, struct kvm_run *run);
 /* BQL held: INIT/SIPI/wake-ups; true when the vCPU must stay halted. */
 bool kvm_arch_process_async_events(CPUState *cpu);

@@ -258,6 +258,70 @@ spin:
 hello: .asciz "spinning\n"
 """
 
+# Two vCPUs: the BSP copies a trampoline to 0x10000 and starts the AP with
+# INIT and SIPI through its local APIC's ICR (big real mode, as above);
+# the AP writes a flag the BSP waits for.
+SMP_GUEST = r"""
+main:
+    movb $0, 0x700
+    push %cs
+    pop %ds
+    mov $ap_start, %si
+    mov $0x1000, %ax
+    mov %ax, %es
+    xor %di, %di
+    mov $(ap_end - ap_start), %cx
+    cld
+    rep movsb
+    xor %ax, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    lgdtl %cs:gdt_desc
+    mov %cr0, %eax
+    or $1, %al
+    mov %eax, %cr0
+    mov $0x08, %bx
+    mov %bx, %fs
+    and $0xfe, %al
+    mov %eax, %cr0
+    xor %bx, %bx
+    mov %bx, %fs
+    addr32 movl $0x1ff, %fs:0xfee000f0        # SVR: APIC on
+    addr32 movl $0x01000000, %fs:0xfee00310   # destination: APIC id 1
+    addr32 movl $0x00004500, %fs:0xfee00300   # INIT
+    mov $0x10000, %ecx
+1:  addr32 loop 1b
+    addr32 movl $0x01000000, %fs:0xfee00310
+    addr32 movl $0x00004610, %fs:0xfee00300   # SIPI, vector 0x10
+    mov $0x4000000, %ecx
+2:  cmpb $0xa5, 0x700
+    je 3f
+    addr32 loop 2b
+    mov $timeout, %si
+    call puts
+    jmp exit_ok
+3:  mov $started, %si
+    call puts
+    jmp exit_ok
+ap_start:
+    xor %ax, %ax
+    mov %ax, %ds
+    movb $0xa5, 0x700
+4:  cli
+    hlt
+    jmp 4b
+ap_end:
+    .align 8
+gdt:
+    .quad 0
+    .quad 0x008f92000000ffff
+gdt_desc:
+    .word 15
+    .long 0xf0000 + gdt
+started: .asciz "AP started by INIT/SIPI\n"
+timeout: .asciz "AP did not start\n"
+"""
+
 # An instruction fetch from a hole (nothing mapped at 0xa0000 here):
 # KVM cannot run or emulate it and reports an internal error.
 FETCH_MMIO_GUEST = r"""
@@ -311,6 +375,18 @@ def test_triple_fault_no_reboot_exits(osprey, accel):
     status, out, err = run_guest(osprey, accel, bios, "-no-reboot")
     assert status == 0, f"status {status}\n{out}\n{err}"
     assert out == "boot 1: triple fault\n", out
+
+
+@pytest.mark.parametrize("irqchip", ["on", "off"])
+@pytest.mark.parametrize("accel", ACCELS)
+def test_two_vcpus_init_sipi(osprey, accel, irqchip):
+    if accel == "tcg" and irqchip == "on":
+        pytest.skip("kernel-irqchip is a KVM option")
+    bios = assemble("smp", SMP_GUEST)
+    acc = accel if accel == "tcg" else f"kvm,kernel-irqchip={irqchip}"
+    status, out, err = run_guest(osprey, acc, bios, "-smp", "2")
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    assert out == "AP started by INIT/SIPI\n", out
 
 
 class Machine:
