@@ -540,13 +540,47 @@ typedef struct {
     struct kvm_msr_entry e[MAX_MSRS];
 } MsrBuf;
 
+/*
+ * KVM_GET/SET_MSRS stop at the first MSR the kernel refuses: report it
+ * and go on with the rest.  Entries that failed are marked with index
+ * 0xffffffff.  Returns 0 or -errno.
+ */
+static int kvm_msrs_ioctl(CPUState *cpu, unsigned long type, MsrBuf *buf,
+                          int n)
+{
+    int done = 0;
+
+    while (done < n) {
+        MsrBuf part;
+        int r;
+
+        memset(&part, 0, sizeof(part));
+        part.hdr.nmsrs = n - done;
+        memcpy(part.e, buf->e + done, (n - done) * sizeof(part.e[0]));
+        r = kvm_vcpu_ioctl(cpu, type, &part);
+        if (r < 0) {
+            return r;
+        }
+        memcpy(buf->e + done, part.e, r * sizeof(part.e[0]));
+        done += r;
+        if (done < n) {
+            fprintf(stderr, "kvm: CPU %d: MSR 0x%x refused by %s\n",
+                    cpu->cpu_index, buf->e[done].index,
+                    type == KVM_SET_MSRS ? "KVM_SET_MSRS" : "KVM_GET_MSRS");
+            buf->e[done].index = 0xffffffff;
+            done++;
+        }
+    }
+    return 0;
+}
+
 static int kvm_put_msrs(CPUState *cpu, int level)
 {
     CPUX86State *env = x86_cpu_env(cpu);
     KVMCPUState *kc = kvm_cpu_state(cpu);
     MsrRef refs[MAX_MSRS];
     MsrBuf buf;
-    int n = build_msr_refs(env, refs), m = 0, r;
+    int n = build_msr_refs(env, refs), m = 0;
 
     memset(&buf, 0, sizeof(buf));
     for (int i = 0; i < n; i++) {
@@ -562,17 +596,7 @@ static int kvm_put_msrs(CPUState *cpu, int level)
         buf.e[m].data = level == KVM_PUT_FULL_STATE ? kc->tsc : 0;
         m++;
     }
-    buf.hdr.nmsrs = m;
-    r = kvm_vcpu_ioctl(cpu, KVM_SET_MSRS, &buf);
-    if (r < 0) {
-        return r;
-    }
-    if (r < m) {
-        /* The kernel stops at the first MSR it refuses: say which. */
-        fprintf(stderr, "kvm: CPU %d: MSR 0x%x not accepted\n",
-                cpu->cpu_index, buf.e[r].index);
-    }
-    return 0;
+    return kvm_msrs_ioctl(cpu, KVM_SET_MSRS, &buf, m);
 }
 
 static int kvm_get_msrs(CPUState *cpu)
@@ -590,14 +614,17 @@ static int kvm_get_msrs(CPUState *cpu)
             buf.e[m++].index = refs[i].index;
         }
     }
+    used[m] = NULL;
     buf.e[m++].index = MSR_IA32_TSC;
-    buf.hdr.nmsrs = m;
-    r = kvm_vcpu_ioctl(cpu, KVM_GET_MSRS, &buf);
+    r = kvm_msrs_ioctl(cpu, KVM_GET_MSRS, &buf, m);
     if (r < 0) {
         return r;
     }
-    for (int i = 0; i < r; i++) {
-        if (buf.e[i].index == MSR_IA32_TSC) {
+    for (int i = 0; i < m; i++) {
+        if (buf.e[i].index == 0xffffffff) {
+            continue;           /* refused: env keeps its value */
+        }
+        if (!used[i]) {
             kc->tsc = buf.e[i].data;
         } else if (used[i]->ptr) {
             *used[i]->ptr = buf.e[i].data;
