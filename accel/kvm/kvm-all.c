@@ -26,6 +26,8 @@
 #include "system/runstate.h"
 #include "memory/ram_addr.h"
 #include "target/x86/cpu-qom.h"
+#include "monitor/hmp.h"
+#include "monitor/monitor.h"
 
 bool kvm_allowed;
 KVMState *kvm_state;
@@ -938,3 +940,24 @@ static const AccelOpsClass kvm_accel_ops = {
     .synchronize_post_reset = kvm_cpu_synchronize_post_reset,
     .synchronize_post_init = kvm_cpu_synchronize_post_init,
 };
+
+/* ---- info kvm ----------------------------------------------------------- */
+
+static void hmp_info_kvm(Monitor *mon, const QObject *args)
+{
+    monitor_printf(mon, "kvm support: %s\n",
+                   kvm_enabled() ? "enabled" : "disabled");
+    if (kvm_enabled()) {
+        monitor_printf(mon, "interrupt controllers: %s\n",
+                       kvm_irqchip_description());
+    }
+}
+
+static const HMPCommand hmp_info_kvm_cmd = {
+    "kvm", "", "", "show KVM information", hmp_info_kvm,
+};
+
+static void __attribute__((constructor)) kvm_hmp_init(void)
+{
+    hmp_register_command(&hmp_info_kvm_cmd, true);
+}

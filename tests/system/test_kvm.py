@@ -534,6 +534,17 @@ def test_internal_error_stops_vm_and_monitor_answers(machine):
 def test_query_kvm_enabled(machine):
     m = machine("kvm", SPIN_GUEST, "spin")
     assert m.qmp.cmd("query-kvm") == {"enabled": True, "present": True}
+    info = m.hmp("info kvm")
+    assert "kvm support: enabled" in info, info
+    assert "interrupt controllers: in-kernel" in info, info
+
+
+@NEEDS_KVM
+def test_kernel_irqchip_off_uses_osprey_models(machine):
+    m = machine("kvm,kernel-irqchip=off", SPIN_GUEST, "spin")
+    info = m.hmp("info kvm")
+    assert "Osprey's PIC, IOAPIC, LAPIC and PIT (kernel-irqchip=off)" \
+        in info, info
 
 
 @NEEDS_KVM
@@ -623,3 +634,4 @@ def test_kvm_tcg_falls_back(osprey):
 def test_query_kvm_under_tcg(machine):
     m = machine("kvm,device=/nonexistent/kvm:tcg", SPIN_GUEST, "spin")
     assert m.qmp.cmd("query-kvm") == {"enabled": False, "present": HAVE_KVM}
+    assert "kvm support: disabled" in m.hmp("info kvm")
