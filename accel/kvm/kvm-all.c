@@ -598,10 +598,7 @@ static void kvm_ipi_signal(int sig)
 void kvm_init_cpu_signals(CPUState *cpu)
 {
     struct sigaction sa = { .sa_handler = kvm_ipi_signal };
-    struct {
-        struct kvm_signal_mask m;
-        uint8_t set[8];
-    } arg;
+    struct kvm_signal_mask *m = xzalloc(sizeof(*m) + 8);
     sigset_t set;
 
     sigaction(SIG_IPI, &sa, NULL);
@@ -612,12 +609,13 @@ void kvm_init_cpu_signals(CPUState *cpu)
     /* ...where the mask below (ours without SIG_IPI) applies. */
     pthread_sigmask(SIG_BLOCK, NULL, &set);
     sigdelset(&set, SIG_IPI);
-    arg.m.len = 8;                      /* the kernel's sigset_t */
-    memcpy(arg.set, &set, 8);
-    if (kvm_vcpu_ioctl(cpu, KVM_SET_SIGNAL_MASK, &arg.m) < 0) {
+    m->len = 8;                         /* the kernel's sigset_t */
+    memcpy(m->sigset, &set, 8);
+    if (kvm_vcpu_ioctl(cpu, KVM_SET_SIGNAL_MASK, m) < 0) {
         error_report("kvm: KVM_SET_SIGNAL_MASK: %s", strerror(errno));
         abort();
     }
+    free(m);
 }
 
 /* Consume SIG_IPIs that arrived while it was blocked. */

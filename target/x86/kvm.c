@@ -10,6 +10,7 @@
 #include "util/error.h"
 #include "system/kvm_int.h"
 #include "system/runstate.h"
+#include "system/main-loop.h"
 #include "target/x86/cpu-qom.h"
 #include "target/x86/kvm.h"
 
@@ -535,10 +536,17 @@ static int build_msr_refs(CPUX86State *env, MsrRef *refs)
 
 #define MAX_MSRS 64
 
+/* struct kvm_msrs ends in a flexible array: entries live after it. */
 typedef struct {
-    struct kvm_msrs hdr;
     struct kvm_msr_entry e[MAX_MSRS];
 } MsrBuf;
+
+static struct kvm_msrs *msrs_alloc(int n)
+{
+    struct kvm_msrs *m = xzalloc(sizeof(*m) + n * sizeof(m->entries[0]));
+    m->nmsrs = n;
+    return m;
+}
 
 /*
  * KVM_GET/SET_MSRS stop at the first MSR the kernel refuses: report it
@@ -551,17 +559,18 @@ static int kvm_msrs_ioctl(CPUState *cpu, unsigned long type, MsrBuf *buf,
     int done = 0;
 
     while (done < n) {
-        MsrBuf part;
+        struct kvm_msrs *part = msrs_alloc(n - done);
         int r;
 
-        memset(&part, 0, sizeof(part));
-        part.hdr.nmsrs = n - done;
-        memcpy(part.e, buf->e + done, (n - done) * sizeof(part.e[0]));
-        r = kvm_vcpu_ioctl(cpu, type, &part);
+        memcpy(part->entries, buf->e + done,
+               (n - done) * sizeof(part->entries[0]));
+        r = kvm_vcpu_ioctl(cpu, type, part);
         if (r < 0) {
+            free(part);
             return r;
         }
-        memcpy(buf->e + done, part.e, r * sizeof(part.e[0]));
+        memcpy(buf->e + done, part->entries, r * sizeof(part->entries[0]));
+        free(part);
         done += r;
         if (done < n) {
             fprintf(stderr, "kvm: CPU %d: MSR 0x%x refused by %s\n",
@@ -992,12 +1001,28 @@ void kvm_arch_post_run(CPUState *cpu, struct kvm_run *run)
     CPUX86State *env = x86_cpu_env(cpu);
     KVMCPUState *kc = kvm_cpu_state(cpu);
 
+    if (kc->vcpu_dirty) {
+        return;
+    }
     /* The kernel's IF, which decides whether a halted CPU has work. */
-    if (!kc->vcpu_dirty) {
-        if (run->if_flag) {
-            env->eflags |= IF_MASK;
-        } else {
-            env->eflags &= ~(uint64_t)IF_MASK;
+    if (run->if_flag) {
+        env->eflags |= IF_MASK;
+    } else {
+        env->eflags &= ~(uint64_t)IF_MASK;
+    }
+    /*
+     * The guest wrote IA32_APIC_BASE (KVM handles the MSR): tell
+     * Osprey's APIC, which decodes its page from it.  Rare, so the BQL is
+     * taken only then.
+     */
+    if (!kvm_irqchip_in_kernel() && run->apic_base != env->apic_base) {
+        X86CPU *xcpu = X86_CPU(cpu);
+
+        env->apic_base = run->apic_base;
+        if (xcpu->apic_base_changed) {
+            bql_lock();
+            xcpu->apic_base_changed(xcpu, run->apic_base);
+            bql_unlock();
         }
     }
 }
