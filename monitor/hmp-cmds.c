@@ -61,6 +61,8 @@ static void hmp_info_cpus(Monitor *mon, const QObject *args)
         monitor_printf(mon, "%c CPU #%d:", cpu == cur ? '*' : ' ',
                        cpu->cpu_index);
         if (cc->get_pc) {
+            /* under KVM the kernel holds the registers: pull them (once) */
+            cpu_synchronize_state(cpu);
             monitor_printf(mon, " pc=0x%016" PRIx64, cc->get_pc(cpu));
         }
         if (cpu->halted) {

@@ -17,6 +17,7 @@
 #include "hw/boards.h"
 #include "hw/char/serial.h"
 #include "accel/tcg/tcg-accel-ops.h"
+#include "system/kvm.h"
 #include "target/x86/cpu-qom.h"
 #include "migration/savevm.h"
 #include "monitor/monitor.h"
@@ -65,6 +66,7 @@ typedef struct Config {
     bool snapshot;            /* -snapshot */
     const char *dump_vmstate;
     const char *kernel, *initrd, *append, *bios, *cpu_model, *accel;
+    bool no_reboot, no_shutdown;
     const char **serials;     /* -serial specs, COM1.. */
     size_t nr_serials;
     bool nographic;
@@ -387,15 +389,58 @@ static int dump_vmstate(const char *path)
     return 0;
 }
 
-/* -accel: only the software CPU for now. */
+/*
+ * -accel: a ':'-separated list of candidates ("kvm:tcg"), each a name and
+ * options ("kvm,kernel-irqchip=off"), tried in order.  A candidate that
+ * fails is reported; the next one is tried; the last failure is the error.
+ */
 static bool select_accelerator(const char *accel, Error **errp)
 {
-    if (accel && strcmp(accel, "tcg")) {
-        error_setg(errp, "-accel %s: invalid accelerator %s", accel, accel);
-        return false;
+    char *list, *cand, *save = NULL;
+    bool ok = false;
+    Error *last = NULL;
+
+    if (!accel || !*accel) {
+        tcg_accel_register();
+        return true;
     }
-    tcg_accel_register();
-    return true;
+    list = xstrdup(accel);
+    for (cand = strtok_r(list, ":", &save); cand && !ok;
+         cand = strtok_r(NULL, ":", &save)) {
+        char *opts = strchr(cand, ',');
+        const char *name = cand;
+
+        if (opts) {
+            *opts++ = '\0';
+        }
+        if (last) {
+            /* an earlier candidate failed: say so before falling back */
+            error_report("%s; trying %s", error_get_pretty(last), name);
+            error_free(last);
+            last = NULL;
+        }
+        if (!strcmp(name, "tcg")) {
+            if (opts && *opts) {
+                error_setg(&last, "-accel tcg: unknown options '%s'", opts);
+                continue;
+            }
+            tcg_accel_register();
+            ok = true;
+        } else if (!strcmp(name, "kvm")) {
+            ok = kvm_accel_init(opts, &last);
+        } else {
+            error_setg(&last, "-accel %s: invalid accelerator %s", accel,
+                       name);
+        }
+    }
+    free(list);
+    if (!ok) {
+        if (!last) {
+            error_setg(&last, "-accel %s: no accelerator given", accel);
+        }
+        error_propagate(errp, last);
+    }
+    return ok;
 }
 
 /*
@@ -627,10 +672,10 @@ int main(int argc, char **argv)
             cfg.start_paused = true;
             break;
         case OPTION_NO_REBOOT:
-            qemu_set_reboot_action(REBOOT_ACTION_SHUTDOWN);
+            cfg.no_reboot = true;
             break;
         case OPTION_NO_SHUTDOWN:
-            qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
+            cfg.no_shutdown = true;
             break;
         case OPTION_KERNEL:
             cfg.kernel = optarg;
@@ -654,6 +699,9 @@ int main(int argc, char **argv)
             break;
         case OPTION_ACCEL:
             cfg.accel = optarg;
+            break;
+        case OPTION_ENABLE_KVM:
+            cfg.accel = "kvm";
             break;
         case OPTION_SERIAL:
             config_add(&cfg.serials, &cfg.nr_serials, optarg);
@@ -763,6 +811,13 @@ int main(int argc, char **argv)
 
     main_loop_init();
     runstate_init();
+    /* after runstate_init, which puts the default actions back */
+    if (cfg.no_reboot) {
+        qemu_set_reboot_action(REBOOT_ACTION_SHUTDOWN);
+    }
+    if (cfg.no_shutdown) {
+        qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
+    }
     install_signal_handlers();
     bql_lock();
 

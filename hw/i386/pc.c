@@ -45,6 +45,7 @@
 #include "hw/char/serial.h"
 #include "system/main-loop.h"
 #include "target/x86/cpu-qom.h"
+#include "system/kvm.h"
 
 #define PC_LOWMEM_LIMIT 0xc0000000ULL  /* RAM above this goes above 4 GiB */
 #define PC_IOAPIC_ADDR 0xfec00000ULL
@@ -70,6 +71,11 @@ static void pc_gsi_handler(void *opaque, int n, int level)
 {
     PCMachineState *pcms = opaque;
 
+    if (kvm_irqchip_in_kernel()) {
+        /* KVM's PIC and IOAPIC, routed as ours (GSI n to both) */
+        kvm_set_irq(n, level);
+        return;
+    }
     if (n < PC_ISA_IRQ_COUNT) {
         qemu_set_irq(pcms->pic_irqs[n], level);
     }

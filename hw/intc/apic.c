@@ -3,6 +3,7 @@
  * See include/hw/i386/apic.h for the contract with the CPU model.
  */
 #include "util/osdep.h"
+#include "system/kvm.h"
 #include "hw/i386/apic.h"
 #include "hw/qdev-properties.h"
 #include "system/main-loop.h"
@@ -527,6 +528,12 @@ void apic_send_msi(uint64_t addr, uint32_t data)
     uint8_t vector = data & MSI_DATA_VECTOR_MASK;
     uint8_t delivery = (data >> MSI_DATA_DELIVERY_MODE_SHIFT) & 7;
     uint8_t trigger = (data >> MSI_DATA_TRIGGER_SHIFT) & 1;
+
+    if (kvm_irqchip_in_kernel()) {
+        /* the local APICs are KVM's: let it deliver */
+        kvm_send_msi(addr, data);
+        return;
+    }
 
     /* RH with logical destinations: one of them, by priority. */
     if (redirect && dest_mode == APIC_DESTMODE_LOGICAL &&

@@ -10,6 +10,7 @@
 #include "hw/resettable.h"
 #include "target/x86/cpu-qom.h"
 #include "accel/tcg/cputlb.h"
+#include "system/kvm.h"
 
 /* ---- default memory ops: linear == physical -------------------------- */
 /*
@@ -115,6 +116,10 @@ static void x86_cpu_realize(DeviceState *dev, Error **errp)
     X86CPUClass *xcc = X86_CPU_GET_CLASS(dev);
     CPUState *cs = CPU(dev);
 
+    if (xcc->host_cpuid && !kvm_enabled()) {
+        error_setg(errp, "CPU model 'host' requires KVM (-accel kvm)");
+        return;
+    }
     /*
      * Guest memory goes through the softmmu (paging, TLB, TB cache) unless
      * the creator installed other memory ops (unit tests on flat RAM).
@@ -170,10 +175,23 @@ static void osprey64_class_init(ObjectClass *oc, const void *data)
     xcc->model_init = x86_cpu_config_osprey64;
 }
 
+/* -cpu host: starts as osprey64; KVM replaces CPUID with the host's. */
+static void host_class_init(ObjectClass *oc, const void *data)
+{
+    X86CPUClass *xcc = X86_CPU_CLASS(oc);
+
+    xcc->model_name = "host";
+    xcc->model_init = x86_cpu_config_osprey64;
+    xcc->host_cpuid = true;
+}
+
 const char *x86_cpu_type_by_model(const char *model)
 {
     if (!strcmp(model, "osprey64")) {
         return TYPE_OSPREY64_CPU;
+    }
+    if (!strcmp(model, "host")) {
+        return TYPE_HOST_X86_CPU;
     }
     return NULL;
 }
@@ -192,6 +210,11 @@ static const TypeInfo x86_cpu_types[] = {
         .name = TYPE_OSPREY64_CPU,
         .parent = TYPE_X86_CPU,
         .class_init = osprey64_class_init,
+    },
+    {
+        .name = TYPE_HOST_X86_CPU,
+        .parent = TYPE_X86_CPU,
+        .class_init = host_class_init,
     },
 };
 

@@ -255,6 +255,8 @@ void x86_cpu_list(FILE *f)
     flags = x86_cpu_feature_string(&cfg);
     fprintf(f, "Available CPUs:\n");
     fprintf(f, "  %-16s %s\n", "osprey64", cfg.model_id);
+    fprintf(f, "  %-16s %s\n", "host", "KVM only: the features KVM supports "
+            "on this host");
     fprintf(f, "\nDefault flags of osprey64:\n  %s\n", flags);
     fprintf(f, "\nRecognized CPUID flags:\n ");
     for (size_t i = 0; i < ARRAY_SIZE(feature_names); i++) {

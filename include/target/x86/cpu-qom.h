@@ -29,6 +29,7 @@
 #define X86_CPU_TYPE_SUFFIX "-" TYPE_X86_CPU
 #define X86_CPU_TYPE_NAME(model) model X86_CPU_TYPE_SUFFIX
 #define TYPE_OSPREY64_CPU X86_CPU_TYPE_NAME("osprey64")
+#define TYPE_HOST_X86_CPU X86_CPU_TYPE_NAME("host")
 
 OBJECT_DECLARE_TYPE(X86CPU, X86CPUClass, X86_CPU)
 
@@ -57,6 +58,8 @@ struct X86CPUClass {
     const char *model_name;
     /* Model defaults, applied at instance init. */
     void (*model_init)(X86CPUConfig *cfg);
+    /* -cpu host: CPUID is what KVM supports (KVM only). */
+    bool host_cpuid;
     ResettableHoldPhase parent_hold;
 };
 

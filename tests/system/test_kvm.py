@@ -1,0 +1,637 @@
+"""The KVM accelerator (-accel kvm), with tiny guests of our own.
+
+Each guest is a 64 KiB firmware image (-bios) assembled here from a few
+lines of real-mode code: it starts at the reset vector, talks to devices
+through port I/O (plain and string) and MMIO, and reports on COM1; most
+leave through isa-debug-exit.  Every guest runs under -accel tcg as well,
+which checks the guest itself and that both accelerators give the same
+serial output.  The KVM runs are skipped, with the reason, only when
+/dev/kvm is absent; tests of what happens without KVM run everywhere.
+
+Guest code stays small and simple (a few thousand instructions): on a
+nested or paravirtual KVM host, guest kernel-mode code may be emulated
+slowly, and a test that needs an instruction the host cannot run says so
+instead of passing quietly.
+"""
+import os
+import re
+import shutil
+import subprocess
+import time
+
+import pytest
+
+from conftest import BUILD, ROOT
+from qmp import QMP
+
+KVM_DEV = "/dev/kvm"
+HAVE_KVM = os.path.exists(KVM_DEV)
+NEEDS_KVM = pytest.mark.skipif(
+    not HAVE_KVM, reason=f"{KVM_DEV} absent: the KVM runs need a host "
+                         "with KVM")
+ACCELS = ["tcg", pytest.param("kvm", marks=NEEDS_KVM)]
+TIMEOUT = 60
+EXIT_PASS = (0x10 << 1) | 1        # isa-debug-exit: out 0x10 -> status 33
+
+GUEST_DIR = BUILD / "kvm-guests"
+
+# Shared real-mode helpers: puts prints the NUL-terminated string at
+# DS:SI, one OUTB per byte; exit writes 0x10 to isa-debug-exit.
+PRELUDE = r"""
+    .code16
+    .text
+    .org 0
+start:
+    cli
+    xor %ax, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %ss
+    mov $0x7000, %sp
+    jmp main
+puts:
+    push %ax
+    push %dx
+    mov $0x3f8, %dx
+1:  cs lodsb
+    test %al, %al
+    jz 2f
+    out %al, %dx
+    jmp 1b
+2:  pop %dx
+    pop %ax
+    ret
+exit_ok:
+    mov $0x10, %al
+    out %al, $0xf4
+    hlt
+    jmp exit_ok
+"""
+
+EPILOGUE = r"""
+    .org 0xfff0
+    ljmp $0xf000, $start
+    .org 0x10000
+"""
+
+
+def assemble(name, body):
+    """A 64 KiB firmware image from real-mode assembly (GNU as)."""
+    for tool in ("as", "objcopy"):
+        if not shutil.which(tool):
+            pytest.skip(f"{tool} not installed: cannot build KVM test guests")
+    GUEST_DIR.mkdir(parents=True, exist_ok=True)
+    src = GUEST_DIR / f"{name}.S"
+    obj = GUEST_DIR / f"{name}.o"
+    img = GUEST_DIR / f"{name}.bin"
+    src.write_text(PRELUDE + body + EPILOGUE)
+    subprocess.run(["as", "--32", "-o", str(obj), str(src)], check=True,
+                   capture_output=True)
+    subprocess.run(["objcopy", "-O", "binary", "-j", ".text", str(obj),
+                    str(img)], check=True, capture_output=True)
+    assert img.stat().st_size == 0x10000
+    return str(img)
+
+
+def base_args(osprey, accel, bios, *extra):
+    return [osprey, "-M", "pc", "-m", "16", "-accel", accel, "-bios", bios,
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=1",
+            *extra]
+
+
+def run_guest(osprey, accel, bios, *extra, timeout=TIMEOUT):
+    cmd = base_args(osprey, accel, bios, "-serial", "stdio",
+                    "-monitor", "none", *extra)
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=timeout)
+    return r.returncode, r.stdout.decode(errors="replace"), \
+        r.stderr.decode(errors="replace")
+
+
+# ---- guests --------------------------------------------------------------
+
+SERIAL_GUEST = r"""
+main:
+    mov $0x3f8, %dx
+    mov $'P', %al               # plain OUT
+    out %al, %dx
+    mov $msg, %si               # string OUT: rep outsb from the ROM
+    mov $(msg_end - msg), %cx
+    push %cs
+    pop %ds
+    cld
+    rep outsb
+    xor %ax, %ax
+    mov %ax, %ds
+    mov $0x3fb, %dx             # IN: the LCR we write reads back
+    mov $0x03, %al
+    out %al, %dx
+    in %dx, %al
+    add $'0', %al
+    mov $0x3f8, %dx
+    out %al, %dx
+    mov $nl, %si
+    call puts
+    jmp exit_ok
+msg: .ascii "ort-io string-io lcr="
+msg_end:
+nl: .asciz "\n"
+"""
+
+# MMIO: the IOAPIC's version register through IOREGSEL/IOWIN, reached in
+# big real mode (a 4 GiB FS limit loaded in protected mode, then back).
+MMIO_GUEST = r"""
+main:
+    lgdtl %cs:gdt_desc
+    mov %cr0, %eax
+    or $1, %al
+    mov %eax, %cr0
+    mov $0x08, %bx
+    mov %bx, %fs
+    and $0xfe, %al
+    mov %eax, %cr0
+    xor %bx, %bx
+    mov %bx, %fs
+    addr32 movl $0x01, %fs:0xfec00000     # IOREGSEL = version register
+    addr32 movl %fs:0xfec00010, %eax      # IOWIN
+    mov %al, %bl                          # version byte as two hex digits
+    shr $4, %al
+    call hexdigit
+    mov %bl, %al
+    and $0x0f, %al
+    call hexdigit
+    mov $nl, %si
+    call puts
+    jmp exit_ok
+hexdigit:
+    mov $0x3f8, %dx
+    add $'0', %al
+    cmp $'9', %al
+    jbe 1f
+    add $('a' - '9' - 1), %al
+1:  out %al, %dx
+    ret
+    .align 8
+gdt:
+    .quad 0
+    .quad 0x008f92000000ffff      # data, base 0, limit 4 GiB
+gdt_desc:
+    .word 15
+    .long 0xf0000 + gdt
+nl: .asciz " ioapic-version\n"
+"""
+
+# HLT woken by the PIT: IRQ0 through the PIC (vector 8) three times.
+PIT_GUEST = r"""
+main:
+    movw $tick, 0x20                # IVT[8]
+    movw $0xf000, 0x22
+    movb $0, 0x600
+    mov $0x11, %al                  # PIC: ICW1..4, master at vector 8
+    out %al, $0x20
+    mov $0x08, %al
+    out %al, $0x21
+    mov $0x04, %al
+    out %al, $0x21
+    mov $0x01, %al
+    out %al, $0x21
+    mov $0xfe, %al                  # only IRQ0
+    out %al, $0x21
+    mov $0x34, %al                  # PIT channel 0, mode 2, divisor 0x1000
+    out %al, $0x43
+    xor %al, %al
+    out %al, $0x40
+    mov $0x10, %al
+    out %al, $0x40
+wait:
+    sti
+    hlt
+    cli
+    cmpb $3, 0x600
+    jb wait
+    mov $done, %si
+    call puts
+    jmp exit_ok
+tick:
+    push %ax
+    incb 0x600
+    mov $0x20, %al                  # EOI
+    out %al, $0x20
+    pop %ax
+    iret
+done: .asciz "three PIT interrupts woke HLT\n"
+"""
+
+# Triple fault on the first boot (IVT limit 0, then INT3); RAM survives
+# the reset, so the second boot knows and exits.
+TRIPLE_GUEST = r"""
+main:
+    cmpb $0x5a, 0x500
+    je second
+    movb $0x5a, 0x500
+    mov $first, %si
+    call puts
+    lidt %cs:bad_idt
+    int3
+    jmp .
+second:
+    mov $again, %si
+    call puts
+    jmp exit_ok
+bad_idt: .word 0
+    .long 0
+first: .asciz "boot 1: triple fault\n"
+again: .asciz "boot 2: after reset\n"
+"""
+
+# Sets registers the monitor must show, then spins: stop/cont, system_reset
+# and info registers while it runs.
+SPIN_GUEST = r"""
+main:
+    mov $hello, %si
+    call puts
+    mov $0x12345678, %eax
+    mov $0xcafe, %bx
+spin:
+    inc %ecx
+    jmp spin
+hello: .asciz "spinning\n"
+"""
+
+# Two vCPUs: the BSP copies a trampoline to 0x10000 and starts the AP with
+# INIT and SIPI through its local APIC's ICR (big real mode, as above);
+# the AP writes a flag the BSP waits for.
+SMP_GUEST = r"""
+main:
+    movb $0, 0x700
+    push %cs
+    pop %ds
+    mov $ap_start, %si
+    mov $0x1000, %ax
+    mov %ax, %es
+    xor %di, %di
+    mov $(ap_end - ap_start), %cx
+    cld
+    rep movsb
+    xor %ax, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    lgdtl %cs:gdt_desc
+    mov %cr0, %eax
+    or $1, %al
+    mov %eax, %cr0
+    mov $0x08, %bx
+    mov %bx, %fs
+    and $0xfe, %al
+    mov %eax, %cr0
+    xor %bx, %bx
+    mov %bx, %fs
+    addr32 movl $0x1ff, %fs:0xfee000f0        # SVR: APIC on
+    addr32 movl $0x01000000, %fs:0xfee00310   # destination: APIC id 1
+    addr32 movl $0x00004500, %fs:0xfee00300   # INIT
+    mov $0x10000, %ecx
+1:  addr32 loop 1b
+    addr32 movl $0x01000000, %fs:0xfee00310
+    addr32 movl $0x00004610, %fs:0xfee00300   # SIPI, vector 0x10
+    mov $0x4000000, %ecx
+2:  cmpb $0xa5, 0x700
+    je 3f
+    addr32 loop 2b
+    mov $timeout, %si
+    call puts
+    jmp exit_ok
+3:  mov $started, %si
+    call puts
+    jmp exit_ok
+ap_start:
+    xor %ax, %ax
+    mov %ax, %ds
+    movb $0xa5, 0x700
+4:  cli
+    hlt
+    jmp 4b
+ap_end:
+    .align 8
+gdt:
+    .quad 0
+    .quad 0x008f92000000ffff
+gdt_desc:
+    .word 15
+    .long 0xf0000 + gdt
+started: .asciz "AP started by INIT/SIPI\n"
+timeout: .asciz "AP did not start\n"
+"""
+
+# An instruction fetch from a hole (nothing mapped at 0xa0000 here):
+# KVM cannot run or emulate it and reports an internal error.
+FETCH_MMIO_GUEST = r"""
+main:
+    mov $hello, %si
+    call puts
+    ljmp $0xa000, $0
+hello: .asciz "jumping into MMIO\n"
+"""
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_port_io_reaches_serial(osprey, accel):
+    bios = assemble("serial", SERIAL_GUEST)
+    status, out, err = run_guest(osprey, accel, bios)
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    assert out == "Port-io string-io lcr=3\n", out
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_mmio_reaches_ioapic(osprey, accel):
+    bios = assemble("mmio", MMIO_GUEST)
+    status, out, err = run_guest(osprey, accel, bios)
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    assert out == "20 ioapic-version\n", out
+
+
+@pytest.mark.parametrize("irqchip", ["on", "off"])
+@pytest.mark.parametrize("accel", ACCELS)
+def test_hlt_woken_by_pit(osprey, accel, irqchip):
+    if accel == "tcg" and irqchip == "on":
+        pytest.skip("kernel-irqchip is a KVM option")
+    bios = assemble("pit", PIT_GUEST)
+    acc = accel if accel == "tcg" else f"kvm,kernel-irqchip={irqchip}"
+    status, out, err = run_guest(osprey, acc, bios)
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    assert out == "three PIT interrupts woke HLT\n", out
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_triple_fault_resets(osprey, accel):
+    bios = assemble("triple", TRIPLE_GUEST)
+    status, out, err = run_guest(osprey, accel, bios)
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    assert out == "boot 1: triple fault\nboot 2: after reset\n", out
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_triple_fault_no_reboot_exits(osprey, accel):
+    bios = assemble("triple", TRIPLE_GUEST)
+    status, out, err = run_guest(osprey, accel, bios, "-no-reboot")
+    assert status == 0, f"status {status}\n{out}\n{err}"
+    assert out == "boot 1: triple fault\n", out
+
+
+@pytest.mark.parametrize("irqchip", ["on", "off"])
+@pytest.mark.parametrize("accel", ACCELS)
+def test_two_vcpus_init_sipi(osprey, accel, irqchip):
+    if accel == "tcg" and irqchip == "on":
+        pytest.skip("kernel-irqchip is a KVM option")
+    bios = assemble("smp", SMP_GUEST)
+    acc = accel if accel == "tcg" else f"kvm,kernel-irqchip={irqchip}"
+    status, out, err = run_guest(osprey, acc, bios, "-smp", "2")
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    assert out == "AP started by INIT/SIPI\n", out
+
+
+class Machine:
+    """Osprey with serial output in a file and QMP + HMP on sockets."""
+
+    def __init__(self, osprey, accel, bios, tmp_path, *extra):
+        self.serial = tmp_path / "serial.txt"
+        qmp_sock = tmp_path / "qmp.sock"
+        self.proc = subprocess.Popen(
+            base_args(osprey, accel, bios,
+                      "-serial", f"file:{self.serial}",
+                      "-qmp", f"unix:{qmp_sock},server=on,wait=off",
+                      "-monitor", "none", *extra),
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        self.qmp = QMP.connect_unix(str(qmp_sock), wait=30)
+
+    def hmp(self, line):
+        return self.qmp.cmd("human-monitor-command",
+                            {"command-line": line})
+
+    def status(self):
+        return self.qmp.cmd("query-status")["status"]
+
+    def wait_serial(self, text, count=1, timeout=TIMEOUT):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            data = self.serial.read_text() if self.serial.exists() else ""
+            if data.count(text) >= count:
+                return data
+            assert self.proc.poll() is None, \
+                f"exited {self.proc.returncode}: {self.stderr()}"
+            time.sleep(0.1)
+        raise AssertionError(f"{text!r} x{count} not seen: {data!r}")
+
+    def wait_status(self, want, timeout=TIMEOUT):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            st = self.status()
+            if st == want:
+                return
+            time.sleep(0.1)
+        raise AssertionError(f"status {st}, want {want}")
+
+    def stderr(self):
+        if self.proc.poll() is None:
+            return ""
+        return self.proc.stderr.read().decode(errors="replace")
+
+    def close(self):
+        try:
+            self.qmp.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.kill()
+            out, err = self.proc.communicate(timeout=30)
+            return err.decode(errors="replace")
+
+
+@pytest.fixture
+def machine(osprey, tmp_path):
+    made = []
+
+    def make(accel, body, name, *extra):
+        m = Machine(osprey, accel, assemble(name, body), tmp_path, *extra)
+        made.append(m)
+        return m
+    yield make
+    for m in made:
+        m.close()
+
+
+def reg(text, name):
+    m = re.search(name + r"=([0-9a-f]+)", text)
+    assert m, f"{name} not in {text!r}"
+    return int(m.group(1), 16)
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_stop_cont_and_registers_while_spinning(machine, accel):
+    m = machine(accel, SPIN_GUEST, "spin")
+    m.wait_serial("spinning\n")
+    # run_on_cpu (register sync) must reach a vCPU inside guest code
+    t0 = time.time()
+    regs = m.hmp("info registers")
+    assert time.time() - t0 < 10, "info registers waited for the vCPU"
+    assert reg(regs, "EAX") == 0x12345678, regs
+    assert reg(regs, "EBX") & 0xffff == 0xcafe, regs
+    ecx1 = reg(regs, "ECX")
+    t0 = time.time()
+    m.qmp.cmd("stop")
+    assert m.status() == "paused"
+    assert time.time() - t0 < 10, "stop took too long: the kick is slow"
+    a = reg(m.hmp("info registers"), "ECX")
+    time.sleep(0.3)
+    b = reg(m.hmp("info registers"), "ECX")
+    assert a == b, "the guest ran while paused"
+    m.qmp.cmd("cont")
+    assert m.status() == "running"
+    deadline = time.time() + TIMEOUT
+    while reg(m.hmp("info registers"), "ECX") == b:
+        assert time.time() < deadline, "no progress after cont"
+        time.sleep(0.1)
+    assert reg(m.hmp("info registers"), "ECX") != ecx1
+    cpus = m.hmp("info cpus")
+    assert re.search(r"CPU #0: pc=0x[0-9a-f]+ thread_id=\d+", cpus), cpus
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_system_reset_while_running(machine, accel):
+    m = machine(accel, SPIN_GUEST, "spin")
+    m.wait_serial("spinning\n")
+    m.qmp.cmd("system_reset")
+    m.wait_serial("spinning\n", count=2)
+    # Reset while paused: the vCPU is at the reset vector, as the SDM says.
+    m.qmp.cmd("stop")
+    m.qmp.cmd("system_reset")
+    regs = m.hmp("info registers")
+    assert reg(regs, "EIP") == 0xfff0, regs
+    assert re.search(r"CS =f000 ffff0000", regs), regs
+    assert reg(regs, "EAX") == 0, regs
+    m.qmp.cmd("cont")
+    m.wait_serial("spinning\n", count=3)
+
+
+@NEEDS_KVM
+def test_internal_error_stops_vm_and_monitor_answers(machine):
+    m = machine("kvm", FETCH_MMIO_GUEST, "fetchmmio")
+    m.wait_serial("jumping into MMIO\n")
+    deadline = time.time() + TIMEOUT
+    while m.status() != "internal-error":
+        assert time.time() < deadline, f"status {m.status()}"
+        time.sleep(0.1)
+    # the process is alive and the monitor answers
+    assert m.proc.poll() is None
+    assert "EIP=" in m.hmp("info registers")
+    assert m.qmp.cmd("query-kvm") == {"enabled": True, "present": True}
+    m.qmp.cmd("quit")
+    err = m.close()
+    assert "KVM_EXIT_INTERNAL_ERROR" in err or "KVM: " in err, err
+    assert "EIP=" in err, err
+
+
+@NEEDS_KVM
+def test_query_kvm_enabled(machine):
+    m = machine("kvm", SPIN_GUEST, "spin")
+    assert m.qmp.cmd("query-kvm") == {"enabled": True, "present": True}
+    info = m.hmp("info kvm")
+    assert "kvm support: enabled" in info, info
+    assert "interrupt controllers: in-kernel" in info, info
+
+
+@NEEDS_KVM
+def test_kernel_irqchip_off_uses_osprey_models(machine):
+    m = machine("kvm,kernel-irqchip=off", SPIN_GUEST, "spin")
+    info = m.hmp("info kvm")
+    assert "Osprey's PIC, IOAPIC, LAPIC and PIT (kernel-irqchip=off)" \
+        in info, info
+
+
+@NEEDS_KVM
+def test_cpu_host(osprey):
+    bios = assemble("serial", SERIAL_GUEST)
+    status, out, err = run_guest(osprey, "kvm", bios, "-cpu", "host")
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+
+
+@NEEDS_KVM
+def test_guest_program_hello_under_kvm(osprey):
+    """A Multiboot guest program (32-bit protected mode) under KVM."""
+    r = subprocess.run([str(ROOT / "tests" / "guest" / "build.sh")],
+                       capture_output=True, text=True, timeout=300,
+                       env=dict(os.environ, BUILD=str(BUILD)))
+    assert r.returncode == 0, r.stderr
+    elf = BUILD / "guest-tests" / "hello.elf"
+    r = subprocess.run([osprey, "-M", "pc", "-m", "64", "-accel", "kvm",
+                        "-kernel", str(elf), "-device",
+                        "isa-debug-exit,iobase=0xf4,iosize=4",
+                        "-serial", "stdio", "-no-reboot"],
+                       stdin=subprocess.DEVNULL, capture_output=True,
+                       timeout=TIMEOUT)
+    out = r.stdout.decode(errors="replace")
+    err = r.stderr.decode(errors="replace")
+    if "KVM_EXIT_INTERNAL_ERROR" in err and "emulation failure" in err:
+        pytest.skip("this host's KVM cannot emulate an instruction the "
+                    f"program needs:\n{err[:2000]}")
+    assert r.returncode == 1, f"status {r.returncode}\n{out}\n{err}"
+    assert "Hello from guest" in out
+
+
+# ---- without KVM -----------------------------------------------------------
+
+def run(osprey, *args, timeout=30):
+    return subprocess.run([osprey, *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_accel_kvm_without_device_fails_clearly(osprey):
+    r = run(osprey, "-M", "pc", "-accel", "kvm,device=/nonexistent/kvm")
+    assert r.returncode == 1
+    assert "Could not access KVM kernel module: No such file or directory" \
+        in r.stderr, r.stderr
+
+
+@pytest.mark.skipif(HAVE_KVM, reason=f"{KVM_DEV} present")
+@pytest.mark.parametrize("opt", [["-accel", "kvm"], ["-enable-kvm"]])
+def test_accel_kvm_fails_when_dev_kvm_absent(osprey, opt):
+    r = run(osprey, "-M", "pc", *opt)
+    assert r.returncode == 1
+    assert "Could not access KVM kernel module" in r.stderr, r.stderr
+
+
+def test_accel_kvm_on_a_non_kvm_device(osprey):
+    r = run(osprey, "-M", "pc", "-accel", "kvm,device=/dev/null")
+    assert r.returncode == 1
+    assert "/dev/null: not a KVM device" in r.stderr, r.stderr
+
+
+def test_accel_kvm_bad_options(osprey):
+    r = run(osprey, "-M", "pc", "-accel", "kvm,kernel-irqchip=maybe")
+    assert r.returncode == 1
+    assert "kernel-irqchip=maybe" in r.stderr
+    r = run(osprey, "-M", "pc", "-accel", "warp")
+    assert r.returncode == 1
+    assert "invalid accelerator warp" in r.stderr
+
+
+def test_cpu_host_needs_kvm(osprey):
+    r = run(osprey, "-M", "pc", "-accel", "tcg", "-cpu", "host")
+    assert r.returncode == 1
+    assert "CPU model 'host' requires KVM" in r.stderr, r.stderr
+
+
+def test_kvm_tcg_falls_back(osprey):
+    """kvm:tcg runs the guest on TCG when KVM cannot be used."""
+    bios = assemble("serial", SERIAL_GUEST)
+    status, out, err = run_guest(osprey, "kvm,device=/nonexistent/kvm:tcg",
+                                 bios)
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    assert out == "Port-io string-io lcr=3\n"
+    assert "Could not access KVM kernel module" in err
+    assert "trying tcg" in err
+
+
+def test_query_kvm_under_tcg(machine):
+    m = machine("kvm,device=/nonexistent/kvm:tcg", SPIN_GUEST, "spin")
+    assert m.qmp.cmd("query-kvm") == {"enabled": False, "present": HAVE_KVM}
+    assert "kvm support: disabled" in m.hmp("info kvm")
