@@ -13,12 +13,15 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include "block/blockdev.h"
 #include "chardev/char.h"
 #include "hw/boards.h"
 #include "hw/char/serial.h"
 #include "accel/tcg/tcg-accel-ops.h"
 #include "target/x86/cpu-qom.h"
+#include "migration/ram.h"
 #include "migration/savevm.h"
+#include "migration/snapshot.h"
 #include "monitor/monitor.h"
 #include "system/qdev-monitor.h"
 #include "migration/vmstate.h"
@@ -58,6 +61,9 @@ typedef struct Config {
     const char **devices;     /* -device specs, created after the board */
     size_t nr_devices;
     const char *dump_vmstate;
+    const char **drives;      /* -drive specs (-hda made into one), copies */
+    size_t nr_drives;
+    const char *loadvm;
     const char *kernel, *initrd, *append, *bios, *cpu_model, *accel;
     const char **serials;     /* -serial specs, COM1.. */
     size_t nr_serials;
@@ -432,6 +438,58 @@ static bool create_serial_ports(Config *cfg, Error **errp)
     return true;
 }
 
+/*
+ * -drive: open every image before the board, so devices find their
+ * backends by id.  Only if=none (a backend with no device) for now.
+ */
+static bool create_drives(Config *cfg, Error **errp)
+{
+    for (size_t i = 0; i < cfg->nr_drives; i++) {
+        DriveInfo *dinfo = NULL;
+        BlockBackend *blk = drive_new(cfg->drives[i], false, &dinfo, errp);
+
+        if (!blk) {
+            error_prepend(errp, "-drive %s: ", cfg->drives[i]);
+            return false;
+        }
+        if (strcmp(dinfo->interface, "none")) {
+            error_setg(errp, "-drive %s: if=%s is not supported (only "
+                       "if=none)", cfg->drives[i], dinfo->interface);
+            drive_info_free(dinfo);
+            blk_unref(blk);
+            return false;
+        }
+        drive_info_free(dinfo);
+    }
+    return true;
+}
+
+/* Close every image at exit, so its metadata is on disk and clean. */
+static void close_drives(void)
+{
+    BlockBackend *blk;
+
+    while ((blk = blk_next(NULL))) {
+        blk_unref(blk);
+    }
+}
+
+/* -hda FILE: "file=FILE,if=none", commas in FILE doubled as -drive wants. */
+static char *hda_to_drive(const char *file)
+{
+    StrBuf sb;
+
+    strbuf_init(&sb);
+    strbuf_append(&sb, "if=none,file=");
+    for (const char *p = file; *p; p++) {
+        if (*p == ',') {
+            strbuf_putc(&sb, ',');
+        }
+        strbuf_putc(&sb, *p);
+    }
+    return strbuf_steal(&sb);
+}
+
 /* ---- start-up --------------------------------------------------------- */
 
 static bool build_machine(Config *cfg, Error **errp)
@@ -613,6 +671,15 @@ int main(int argc, char **argv)
             config_add(&cfg.devices, &cfg.nr_devices, optarg);
             break;
         }
+        case OPTION_DRIVE:
+            config_add(&cfg.drives, &cfg.nr_drives, xstrdup(optarg));
+            break;
+        case OPTION_HDA:
+            config_add(&cfg.drives, &cfg.nr_drives, hda_to_drive(optarg));
+            break;
+        case OPTION_LOADVM:
+            cfg.loadvm = optarg;
+            break;
         case OPTION_CHARDEV:
             config_add(&cfg.chardevs, &cfg.nr_chardevs, optarg);
             break;
@@ -678,6 +745,7 @@ int main(int argc, char **argv)
 
     main_loop_init();
     runstate_init();
+    ram_mig_init();         /* guest RAM in savevm and migration streams */
     install_signal_handlers();
     bql_lock();
 
@@ -689,7 +757,7 @@ int main(int argc, char **argv)
             goto out;
         }
     }
-    if (!select_accelerator(cfg.accel, &err) ||
+    if (!select_accelerator(cfg.accel, &err) || !create_drives(&cfg, &err) ||
         !create_serial_ports(&cfg, &err) ||
         !create_monitors(&cfg, &err) || !build_machine(&cfg, &err)) {
         error_report_err(err);
@@ -701,6 +769,12 @@ int main(int argc, char **argv)
         status = dump_vmstate(cfg.dump_vmstate);
         goto out;
     }
+    if (cfg.loadvm && !load_snapshot(cfg.loadvm, NULL, NULL, &err)) {
+        error_prepend(&err, "-loadvm %s: ", cfg.loadvm);
+        error_report_err(err);
+        status = 1;
+        goto out;
+    }
     daemonize_finish();
     if (!cfg.start_paused) {
         vm_start();
@@ -710,6 +784,11 @@ int main(int argc, char **argv)
     qemu_chr_cleanup();
     bql_unlock();
 out:
+    close_drives();
+    for (size_t i = 0; i < cfg.nr_drives; i++) {
+        free((char *)cfg.drives[i]);   /* copies, owned by cfg */
+    }
+    free(cfg.drives);
     free(cfg.chardevs);
     free(cfg.serials);
     free(cfg.devices);
