@@ -575,3 +575,48 @@ def test_qmp_snapshot_jobs(osprey, counter, workdir, vms):
     with pytest.raises(QMPError, match="Parameter 'devices' missing"):
         vm.qmp.cmd("snapshot-delete", {"job-id": "x", "tag": "q1"})
     vm.quit()
+
+
+GUEST = BUILD / "guest"
+
+
+@pytest.mark.skipif(not (GUEST / "vmlinuz").exists() or
+                    not (GUEST / "initramfs.cpio.gz").exists(),
+                    reason="no default guest: run make guest")
+@pytest.mark.xfail(strict=False,
+                   reason="needs the CPU and device VMState descriptions "
+                          "(branch vmsdev): without them loadvm restores "
+                          "RAM only and Linux restarts")
+def test_linux_guest_savevm_loadvm(osprey, workdir):
+    from guest import SerialGuest
+    disk = make_image(workdir)
+    qmp_path = os.path.join(workdir, "qmp.sock")
+    g = SerialGuest([osprey, "-M", "pc", "-m", "256", "-serial", "stdio",
+                     "-kernel", str(GUEST / "vmlinuz"),
+                     "-initrd", str(GUEST / "initramfs.cpio.gz"),
+                     "-append", "console=ttyS0 quiet panic=-1",
+                     "-drive", f"file={disk},if=none,id=disk0",
+                     "-qmp", f"unix:{qmp_path},server=on,wait=off"],
+                    timeout=100)
+    qmp = None
+    try:
+        g.read_until(b"OSPREY-GUEST-READY")
+        g.read_until(b"osprey-guest# ")
+        qmp = QMP.connect_unix(qmp_path, timeout=TIMEOUT)
+
+        def hmp(line):
+            return qmp.cmd("human-monitor-command", {"command-line": line})
+
+        g.run("echo before > /tmp/mark")
+        assert hmp("savevm s1") == ""
+        assert g.run("echo after > /tmp/mark; cat /tmp/mark").strip() == \
+            "after"
+        assert hmp("loadvm s1") == ""
+        assert qmp.cmd("query-status")["status"] == "running"
+        # The shell still answers, with the file as it was at the savevm.
+        assert g.run("cat /tmp/mark", timeout=60).strip() == "before"
+        assert g.run("echo $((6 * 7))", timeout=60).strip() == "42"
+    finally:
+        if qmp:
+            qmp.close()
+        g.kill()
