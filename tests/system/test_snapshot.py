@@ -620,3 +620,29 @@ def test_linux_guest_savevm_loadvm(osprey, workdir):
         if qmp:
             qmp.close()
         g.kill()
+
+
+def test_drive_and_hda_options(osprey, workdir):
+    """-drive if=none and -hda open the image (a comma in the file name
+    is doubled for -drive, taken as is by -hda); other interfaces are
+    refused until a device can use them."""
+    disk = make_image(workdir, "a,b.qcow2")
+    out = os.path.join(workdir, "vmstate.json")
+
+    def run(*args):
+        return subprocess.run([osprey, "-M", "none", *args,
+                               "-dump-vmstate", out],
+                              capture_output=True, text=True, timeout=TIMEOUT)
+    r = run("-hda", disk)
+    assert r.returncode == 0, r.stderr
+    r = run("-drive", f"file={disk.replace(',', ',,')},if=none,id=x")
+    assert r.returncode == 0, r.stderr
+    r = run("-drive", f"file={disk.replace(',', ',,')}")
+    assert r.returncode == 1
+    assert "if=virtio is not supported (only if=none)" in r.stderr
+    r = run("-hda", os.path.join(workdir, "missing.qcow2"))
+    assert r.returncode == 1
+    assert "Could not open" in r.stderr and "missing.qcow2" in r.stderr
+    # Two drives on one image: the second is refused by the image lock.
+    r = run("-hda", disk, "-hda", disk)
+    assert r.returncode == 1 and "lock" in r.stderr, r.stderr
