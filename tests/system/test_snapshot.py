@@ -226,7 +226,11 @@ def test_loadvm_on_paused_vm_stays_paused(osprey, counter, workdir, vms):
     vm = start(vms, osprey, counter, workdir,
                drives=[f"file={disk},if=none,id=disk0"])
     vm.wait_count(3)
+    vm.qmp.events()
     assert vm.hmp("savevm s1") == ""
+    # The VM was stopped for the save and started again.
+    assert vm.qmp.event_wait("STOP")
+    assert vm.qmp.event_wait("RESUME")
     # COM1 writes reach the file at once: nothing the guest counted
     # before the savevm stopped it is missing from the output now.
     saved = vm.counts()[-1]
