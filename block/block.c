@@ -486,6 +486,16 @@ int bdrv_load_vmstate(BlockDriverState *bs, void *buf, int64_t pos,
     return bs->drv->bdrv_load_vmstate(bs, buf, pos, size);
 }
 
+int bdrv_snapshot_load_vmstate(BlockDriverState *bs, const char *name_or_id,
+                               void *buf, int64_t pos, size_t size)
+{
+    if (!bs->drv->bdrv_snapshot_load_vmstate) {
+        return -ENOTSUP;
+    }
+    return bs->drv->bdrv_snapshot_load_vmstate(bs, name_or_id, buf, pos,
+                                               size);
+}
+
 /* ---- info ---- */
 
 char *size_to_str(uint64_t val)

@@ -551,3 +551,56 @@ int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn)
     *psn = list;
     return s->nb_snapshots;
 }
+
+/*
+ * Read from a snapshot's VM state without making it the active state
+ * (loadvm checks the whole stream before any disk is reverted): the
+ * snapshot's L1 table stands in for the active one for the length of
+ * the read.  Reads only, with the caller holding the node (VM stopped,
+ * requests drained), so nothing can see the swapped table.
+ */
+int qcow2_snapshot_load_vmstate(BlockDriverState *bs, const char *name_or_id,
+                                void *buf, int64_t pos, size_t size)
+{
+    BDRVQcow2State *s = bs->opaque;
+    int idx = find_snapshot(s, name_or_id);
+    int ret;
+
+    if (idx < 0) {
+        return -ENOENT;
+    }
+    QCowSnapshot *sn = &s->snapshots[idx];
+    if (pos < 0 || (uint64_t)pos > sn->vm_state_size ||
+        size > sn->vm_state_size - pos) {
+        return -EINVAL;
+    }
+    /* Dirty cached L2 tables of the active tree may be shared with it. */
+    ret = qcow2_flush_metadata(bs);
+    if (ret < 0) {
+        return ret;
+    }
+    uint64_t *l1 = xnew_array(uint64_t, sn->l1_size ? sn->l1_size : 1);
+    if (sn->l1_size) {
+        uint8_t *raw = xmalloc((uint64_t)sn->l1_size * 8);
+        ret = bdrv_pread(bs->file, sn->l1_table_offset,
+                         (uint64_t)sn->l1_size * 8, raw);
+        for (uint32_t i = 0; ret == 0 && i < sn->l1_size; i++) {
+            l1[i] = ldbe64(raw + 8 * i);
+        }
+        free(raw);
+        if (ret < 0) {
+            free(l1);
+            return ret;
+        }
+    }
+    uint64_t *active_l1 = s->l1_table;
+    uint32_t active_l1_size = s->l1_size;
+    s->l1_table = l1;
+    s->l1_size = sn->l1_size;
+    ret = qcow2_read_guest(bs, qcow2_vm_state_offset(s, sn->disk_size) + pos,
+                           size, buf);
+    s->l1_table = active_l1;
+    s->l1_size = active_l1_size;
+    free(l1);
+    return ret;
+}

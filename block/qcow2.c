@@ -1476,6 +1476,7 @@ static const BlockDriver bdrv_qcow2 = {
     .bdrv_snapshot_goto = qcow2_snapshot_goto,
     .bdrv_snapshot_delete = qcow2_snapshot_delete,
     .bdrv_snapshot_list = qcow2_snapshot_list,
+    .bdrv_snapshot_load_vmstate = qcow2_snapshot_load_vmstate,
     .bdrv_save_vmstate = qcow2_save_vmstate,
     .bdrv_load_vmstate = qcow2_load_vmstate,
 };

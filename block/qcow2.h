@@ -277,5 +277,7 @@ int qcow2_snapshot_goto(BlockDriverState *bs, const char *name_or_id,
 int qcow2_snapshot_delete(BlockDriverState *bs, const char *name_or_id,
                           Error **errp);
 int qcow2_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn);
+int qcow2_snapshot_load_vmstate(BlockDriverState *bs, const char *name_or_id,
+                                void *buf, int64_t pos, size_t size);
 
 #endif

@@ -698,3 +698,8 @@ out:
     free(data);
     return ret;
 }
+
+int qemu_loadvm_state_verify(const uint8_t *data, size_t len, Error **errp)
+{
+    return loadvm_verify(data, len, errp);
+}

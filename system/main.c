@@ -13,13 +13,16 @@
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include "block/blockdev.h"
 #include "chardev/char.h"
 #include "hw/boards.h"
 #include "hw/char/serial.h"
 #include "accel/tcg/tcg-accel-ops.h"
 #include "system/kvm.h"
 #include "target/x86/cpu-qom.h"
+#include "migration/ram.h"
 #include "migration/savevm.h"
+#include "migration/snapshot.h"
 #include "monitor/monitor.h"
 #include "system/qdev-monitor.h"
 #include "migration/vmstate.h"
@@ -65,6 +68,7 @@ typedef struct Config {
     size_t nr_blockdevs;
     bool snapshot;            /* -snapshot */
     const char *dump_vmstate;
+    const char *loadvm;       /* -loadvm tag */
     const char *kernel, *initrd, *append, *bios, *cpu_model, *accel;
     bool no_reboot, no_shutdown;
     const char **serials;     /* -serial specs, COM1.. */
@@ -525,6 +529,16 @@ static bool open_block_devices(Config *cfg, char ***virtio_ids,
     return true;
 }
 
+/* Close every image at exit, so its metadata is on disk and clean. */
+static void close_drives(void)
+{
+    BlockBackend *blk;
+
+    while ((blk = blk_next(NULL))) {
+        blk_unref(blk);
+    }
+}
+
 /* ---- start-up --------------------------------------------------------- */
 
 static bool build_machine(Config *cfg, char **virtio_ids, size_t nr_virtio,
@@ -746,6 +760,9 @@ int main(int argc, char **argv)
         case OPTION_BLOCKDEV:
             config_add(&cfg.blockdevs, &cfg.nr_blockdevs, optarg);
             break;
+        case OPTION_LOADVM:
+            cfg.loadvm = optarg;
+            break;
         case OPTION_CHARDEV:
             config_add(&cfg.chardevs, &cfg.nr_chardevs, optarg);
             break;
@@ -818,6 +835,7 @@ int main(int argc, char **argv)
     if (cfg.no_shutdown) {
         qemu_set_shutdown_action(SHUTDOWN_ACTION_PAUSE);
     }
+    ram_mig_init();         /* guest RAM in savevm and migration streams */
     install_signal_handlers();
     bql_lock();
 
@@ -843,6 +861,12 @@ int main(int argc, char **argv)
         status = dump_vmstate(cfg.dump_vmstate);
         goto out;
     }
+    if (cfg.loadvm && !load_snapshot(cfg.loadvm, NULL, NULL, &err)) {
+        error_prepend(&err, "-loadvm %s: ", cfg.loadvm);
+        error_report_err(err);
+        status = 1;
+        goto out;
+    }
     daemonize_finish();
     if (!cfg.start_paused) {
         vm_start();
@@ -852,6 +876,7 @@ int main(int argc, char **argv)
     qemu_chr_cleanup();
     bql_unlock();
 out:
+    close_drives();
     for (size_t i = 0; i < nr_virtio; i++) {
         free(virtio_ids[i]);
     }

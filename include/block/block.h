@@ -129,6 +129,10 @@ struct BlockDriver {
                              int64_t pos, size_t size);
     int (*bdrv_load_vmstate)(BlockDriverState *bs, void *buf, int64_t pos,
                              size_t size);
+    /* Read a snapshot's VM state without reverting to the snapshot. */
+    int (*bdrv_snapshot_load_vmstate)(BlockDriverState *bs,
+                                      const char *name_or_id, void *buf,
+                                      int64_t pos, size_t size);
 };
 
 struct BlockDriverState {
@@ -200,6 +204,14 @@ int bdrv_save_vmstate(BlockDriverState *bs, const void *buf, int64_t pos,
                       size_t size);
 int bdrv_load_vmstate(BlockDriverState *bs, void *buf, int64_t pos,
                       size_t size);
+/*
+ * Read [pos, pos+size) of the VM state stored in snapshot name_or_id,
+ * leaving the active state alone (loadvm checks a snapshot's stream
+ * before reverting any disk).  -ENOENT: no such snapshot; -EINVAL: the
+ * range is outside its vm_state_size.
+ */
+int bdrv_snapshot_load_vmstate(BlockDriverState *bs, const char *name_or_id,
+                               void *buf, int64_t pos, size_t size);
 
 /* Info in qemu-img info --output=json shape (a QDict); see block/qapi.c. */
 QObject *bdrv_image_info(BlockDriverState *bs, Error **errp);

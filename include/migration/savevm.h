@@ -47,6 +47,12 @@ int qemu_savevm_state(QEMUFile *f, Error **errp);
  */
 int qemu_loadvm_state(QEMUFile *f, Error **errp);
 /*
+ * Check a whole stream held in memory without applying it: the header,
+ * the machine type and the footer's CRC.  loadvm calls it before it
+ * reverts any disk, so a corrupt snapshot changes nothing.
+ */
+int qemu_loadvm_state_verify(const uint8_t *data, size_t len, Error **errp);
+/*
  * Load as the bytes arrive (live migration): sections are applied as
  * they are read; the footer is still checked at the end.
  */
