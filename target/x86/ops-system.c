@@ -152,7 +152,7 @@ GEN_ANY(retf_I, retf_i)
 
 static void iret(CPUX86State *env, const DecodedInsn *d)
 {
-    x86_iret(env, d->ot);
+    x86_iret(env, d->ot, env->rip + d->len);
 }
 GEN_ANY(iret, iret)
 
