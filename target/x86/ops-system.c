@@ -567,6 +567,7 @@ static int dr_index(CPUX86State *env, const DecodedInsn *d)
         }
         r += 2;
     }
+    x86_check_general_detect(env);
     return r;
 }
 static void mov_rd(CPUX86State *env, const DecodedInsn *d)

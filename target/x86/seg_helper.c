@@ -467,6 +467,7 @@ static void x86_task_switch(CPUX86State *env, uint32_t sel, uint32_t e1,
     }
     /* Local breakpoints belong to the old task (DR7 L0-L3, LE). */
     env->dr[7] &= ~0x155ULL;
+    x86_dr7_update(env);
     env->hflags &= ~HF_INHIBIT_IRQ_MASK;
 
     if (new_eflags & VM_MASK) {

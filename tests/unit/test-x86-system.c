@@ -309,6 +309,68 @@ static void test_protected_exceptions(void **state)
     check_frame32(EXCP00_DIVZ, false, 0, CODE + 2);
 }
 
+/* DR7.GD: MOV DR faults with #DB and DR6.BD, GD clears itself. */
+static void test_debug_general_detect(void **state)
+{
+    static const uint8_t code[] = {
+        0xb8, 0x00, 0x24, 0x00, 0x00,   /* mov eax, 0x2400 (GD) */
+        0x0f, 0x23, 0xf8,               /* mov dr7, eax */
+        0x0f, 0x21, 0xc0,               /* mov eax, dr0: #DB */
+    };
+
+    fresh();
+    protected_mode();
+    assert_int_equal(run_at(CODE, code, sizeof(code)), EXCP_HLT);
+    check_frame32(EXCP01_DB, false, 0, CODE + 8);
+    assert_true(E.dr[6] & DR6_BD);
+    assert_false(E.dr[7] & DR7_GD);
+}
+
+/* ICEBP (F1): #DB as a trap, without the gate's DPL check. */
+static void test_debug_icebp(void **state)
+{
+    static const uint8_t code[] = { 0x90, 0xf1 };
+
+    fresh();
+    protected_mode();
+    assert_int_equal(run_at(CODE, code, sizeof(code)), EXCP_HLT);
+    check_frame32(EXCP01_DB, false, 0, CODE + 2);
+}
+
+/* An instruction breakpoint faults before the instruction; RF skips it. */
+static void test_debug_insn_breakpoint(void **state)
+{
+    static const uint8_t code[] = { 0x90, 0x41, 0x41 };   /* nop; inc ecx x2 */
+
+    fresh();
+    protected_mode();
+    E.regs[R_ECX] = 0;
+    E.dr[1] = CODE + 2;
+    E.dr[7] = 0x400 | (1 << 2);         /* L1, execute, 1 byte */
+    x86_dr7_update(&E);
+    assert_int_equal(run_at(CODE, code, sizeof(code)), EXCP_HLT);
+    check_frame32(EXCP01_DB, false, 0, CODE + 2);
+    assert_int_equal(E.regs[R_ECX], 1);
+    assert_int_equal(E.dr[6] & 0xf, 2);
+
+    /* resumed with RF set: the instruction runs, RF clears after it */
+    fresh();
+    protected_mode();
+    E.regs[R_ECX] = 0;
+    E.dr[1] = CODE + 1;
+    E.dr[7] = 0x400 | (1 << 2);
+    x86_dr7_update(&E);
+    E.eflags |= RF_MASK;
+    ram_put(CODE, code, sizeof(code));
+    ram_put(CODE + 3, (uint8_t[]){ 0xf4 }, 1);
+    E.rip = CODE + 1;
+    E.icount_budget = 10000;
+    assert_int_equal(x86_cpu_exec(&E), EXCP_HLT);
+    assert_int_equal(E.rip, CODE + 4);
+    assert_int_equal(E.regs[R_ECX], 2);
+    assert_false(E.eflags & RF_MASK);
+}
+
 /* #NP while delivering #NP (gate 11 not present) becomes #DF. */
 static void test_double_fault(void **state)
 {
@@ -812,6 +874,9 @@ int main(void)
         cmocka_unit_test(test_long_mode_needs_pae),
         cmocka_unit_test(test_real_mode_int),
         cmocka_unit_test(test_protected_exceptions),
+        cmocka_unit_test(test_debug_general_detect),
+        cmocka_unit_test(test_debug_icebp),
+        cmocka_unit_test(test_debug_insn_breakpoint),
         cmocka_unit_test(test_double_fault),
         cmocka_unit_test(test_triple_fault),
         cmocka_unit_test(test_long_mode_ist),
