@@ -442,8 +442,11 @@ static uint64_t load_page(CPUX86State *env, uint64_t addr, int size,
 static COLD uint64_t load_slow(CPUX86State *env, uint64_t addr, int size,
                                MMUAccessType access, int mmu_idx)
 {
-    uint64_t last = addr + size - 1, v = 0;
+    uint64_t last, v = 0;
 
+    /* a segment-tagged address (never a TLB hit): check, then untag */
+    addr = x86_seg_untag(env, addr, size, access);
+    last = addr + size - 1;
     if (((addr ^ last) & TARGET_PAGE_MASK) == 0) {
         return load_page(env, addr, size, access, mmu_idx);
     }
@@ -492,8 +495,10 @@ static void store_page(CPUX86State *env, uint64_t addr, uint64_t val, int size,
 static COLD void store_slow(CPUX86State *env, uint64_t addr, uint64_t val,
                             int size, int mmu_idx)
 {
-    uint64_t last = addr + size - 1;
+    uint64_t last;
 
+    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
+    last = addr + size - 1;
     if (((addr ^ last) & TARGET_PAGE_MASK) == 0) {
         store_page(env, addr, val, size, mmu_idx);
         return;

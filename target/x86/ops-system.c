@@ -487,7 +487,10 @@ static void grp7_7_reg(CPUX86State *env, const DecodedInsn *d)
 static void invlpg(CPUX86State *env, const DecodedInsn *d)
 {
     require_cpl0(env);
-    x86_tlb_flush_page(env, d->addr(env, d));
+    uint64_t addr = d->addr(env, d);
+
+    /* no access, so no segment check: drop a segment tag */
+    x86_tlb_flush_page(env, (env->hflags & HF_CS64_MASK) ? addr : (uint32_t)addr);
     next_insn(env, d);
 }
 const X86Family x86_fam_grp7_7 = { {

@@ -37,6 +37,42 @@ static uint64_t wrap_linear(CPUX86State *env, uint64_t addr)
     return (env->hflags & HF_LMA_MASK) ? addr : (uint32_t)addr;
 }
 
+/* ---- data access checks ---------------------------------------------- */
+
+uint64_t x86_seg_check(CPUX86State *env, uint64_t addr, int size,
+                       MMUAccessType access)
+{
+    int seg = (int)(addr >> X86_SEG_TAG_SHIFT) - 1;
+    const SegmentCache *sc = &env->segs[seg];
+    uint32_t lin = addr, off = lin - (uint32_t)sc->base, flags = sc->flags;
+    uint64_t last = (uint64_t)off + size - 1;
+    int vector = seg == R_SS ? EXCP0C_STACK : EXCP0D_GPF;
+
+    if (x86_pe(env) && !(env->eflags & VM_MASK)) {
+        /* a null selector's cache is not present */
+        if (!(flags & DESC_P_MASK)) {
+            raise_exception_err(env, vector, 0);
+        }
+        if (flags & DESC_CS_MASK) {
+            if (access == MMU_DATA_STORE || !(flags & DESC_R_MASK)) {
+                raise_exception_err(env, vector, 0);
+            }
+        } else if (access == MMU_DATA_STORE && !(flags & DESC_W_MASK)) {
+            raise_exception_err(env, vector, 0);
+        }
+    }
+    if (!(flags & DESC_CS_MASK) && (flags & DESC_E_MASK)) {
+        /* expand-down: valid offsets are above the limit */
+        uint32_t top = (flags & DESC_B_MASK) ? 0xffffffff : 0xffff;
+        if (off <= sc->limit || last > top) {
+            raise_exception_err(env, vector, 0);
+        }
+    } else if (last > sc->limit) {
+        raise_exception_err(env, vector, 0);
+    }
+    return lin;
+}
+
 /* ---- segment cache --------------------------------------------------- */
 
 void x86_set_cpl(CPUX86State *env, int cpl)

@@ -159,6 +159,17 @@ typedef struct SegmentCache {
 #define HF_OSFXSR_SHIFT 11
 #define HF_OSFXSR_MASK  (1u << HF_OSFXSR_SHIFT)
 
+/*
+ * Segments whose limit or rights need checking on data accesses, one bit
+ * per segment register (ES..GS) from HF_SEGCHK_SHIFT: not 4 GiB-limit
+ * writable expand-up data (in real and virtual-8086 mode: a limit below
+ * 4 GiB).  Never set in 64-bit mode.  A TB translated with a bit set
+ * makes memory operands through that segment tagged addresses (see
+ * x86_seg_untag); flat segments, the common case, cost nothing.
+ */
+#define HF_SEGCHK_SHIFT 12
+#define HF_SEGCHK_MASK  (0x3fu << HF_SEGCHK_SHIFT)
+
 #define MSR_STORE_COUNT 32
 
 typedef union X86XMMReg {
@@ -424,6 +435,28 @@ typedef struct X86MemOps {
      */
     int (*fetch_code)(CPUX86State *env, uint64_t addr, uint8_t *buf, int len);
 } X86MemOps;
+
+/*
+ * Tagged addresses: outside 64-bit mode a memory operand through a
+ * segment with HF_SEGCHK set reaches X86MemOps as its 32-bit linear
+ * address with (segment + 1) in bits 48-51 (never a valid address there,
+ * so the softmmu's fast-path compare misses).  Every X86MemOps load and
+ * store passes its address through x86_seg_untag, which checks the
+ * segment's limit and rights (#GP(0), #SS(0) for SS) and returns the
+ * linear address.
+ */
+#define X86_SEG_TAG_SHIFT 48
+uint64_t x86_seg_check(CPUX86State *env, uint64_t addr, int size,
+                       MMUAccessType access);
+static inline uint64_t x86_seg_untag(CPUX86State *env, uint64_t addr, int size,
+                                     MMUAccessType access)
+{
+    if (unlikely((addr >> X86_SEG_TAG_SHIFT) - 1 < R_SEG_COUNT &&
+                 !(env->hflags & HF_CS64_MASK))) {
+        return x86_seg_check(env, addr, size, access);
+    }
+    return addr;
+}
 
 /* Raise a guest exception: leaves the current instruction by longjmp with
  * env->rip still at its first byte. */
