@@ -211,6 +211,9 @@ static int cpu_exec_one(CPUX86State *env)
         ret = env->exception_index;
         goto out;
     }
+    if (env->dbg_active & DBG_EXEC) {
+        x86_check_insn_breakpoint(env);
+    }
     tb_gen_code(env, tb, 1);
     cpu_tb_exec(env, tb);
 out:
@@ -283,23 +286,37 @@ int x86_cpu_exec(CPUX86State *env)
         if (env->icount_budget <= 0) {
             return EXCP_INTERRUPT;
         }
-        if (env->hflags & HF_INHIBIT_IRQ_MASK || (env->eflags & TF_MASK)) {
+        if (env->hflags & HF_INHIBIT_IRQ_MASK || (env->eflags & TF_MASK) ||
+            env->dbg_active) {
             /*
              * One instruction at a time: after STI/MOV SS (interrupts held
-             * off for it), or with EFLAGS.TF set at its start, which makes
-             * it trap with #DB (DR6.BS) once it completes.
+             * off for it), with EFLAGS.TF set at its start, which makes
+             * it trap with #DB (DR6.BS) once it completes, or while DR7
+             * enables breakpoints (checked before it, and data hits
+             * trapping after it).  EFLAGS.RF lasts for one instruction.
              */
             bool single_step = env->eflags & TF_MASK;
+            bool rf = env->eflags & RF_MASK;
             int64_t budget = env->icount_budget - 1;
 
             env->hflags &= ~HF_INHIBIT_IRQ_MASK;
             env->icount_budget = 1;
+            env->dbg_hits = 0;
             ret = cpu_exec_one(env);
             env->icount_budget += budget;
-            if (single_step && ret == EXCP_INTERRUPT) {
-                env->dr[6] |= DR6_BS;
-                ret = EXCP01_DB;
+            if (ret == EXCP_INTERRUPT) {
+                if (rf) {
+                    env->eflags &= ~(uint64_t)RF_MASK;
+                }
+                if (x86_debug_after_insn(env)) {
+                    ret = EXCP01_DB;
+                }
+                if (single_step) {
+                    env->dr[6] |= DR6_BS;
+                    ret = EXCP01_DB;
+                }
             }
+            env->dbg_hits = 0;
         } else {
             ret = cpu_exec(env);
         }

@@ -257,6 +257,16 @@ static void tlb_set_page(CPUX86State *env, int mmu_idx, uint64_t vaddr,
     }
     code_tag = read_tag;
     urcu_bp_read_unlock();
+    if (unlikely(env->dbg_active & DBG_DATA)) {
+        int kinds = x86_watchpoint_page(env, page, TARGET_PAGE_SIZE);
+
+        if (kinds & DBG_WATCH_READ) {
+            read_tag |= TLB_WATCHPOINT;
+        }
+        if (kinds & DBG_WATCH_WRITE) {
+            write_tag |= TLB_WATCHPOINT;
+        }
+    }
 
     e->addr_read = (res->prot & PAGE_READ) ? read_tag : (uint64_t)-1;
     __atomic_store_n(&e->addr_write,
@@ -419,6 +429,9 @@ static uint64_t load_page(CPUX86State *env, uint64_t addr, int size,
     CPUTLBEntry *e = tlb_lookup_fill(env, addr, access, mmu_idx);
     uint64_t tag = tlb_tag(e, access);
 
+    if (tag & TLB_WATCHPOINT) {
+        x86_check_data_breakpoint(env, addr, size, false);
+    }
     if (tag & TLB_MMIO) {
         CPUTLBEntryFull *full = tlb_full(env->tcg, mmu_idx, addr);
         return io_read(env, full->paddr | (addr & ~TARGET_PAGE_MASK), size);
@@ -429,8 +442,11 @@ static uint64_t load_page(CPUX86State *env, uint64_t addr, int size,
 static COLD uint64_t load_slow(CPUX86State *env, uint64_t addr, int size,
                                MMUAccessType access, int mmu_idx)
 {
-    uint64_t last = addr + size - 1, v = 0;
+    uint64_t last, v = 0;
 
+    /* a segment-tagged address (never a TLB hit): check, then untag */
+    addr = x86_seg_untag(env, addr, size, access);
+    last = addr + size - 1;
     if (((addr ^ last) & TARGET_PAGE_MASK) == 0) {
         return load_page(env, addr, size, access, mmu_idx);
     }
@@ -453,6 +469,9 @@ static void store_page(CPUX86State *env, uint64_t addr, uint64_t val, int size,
     CPUTLBEntryFull *full = tlb_full(tcg, mmu_idx, addr);
     uint64_t off = addr & ~TARGET_PAGE_MASK;
 
+    if (tag & TLB_WATCHPOINT) {
+        x86_check_data_breakpoint(env, addr, size, true);
+    }
     if (tag & TLB_MMIO) {
         io_write(env, full->paddr | off, val, size);
         return;
@@ -476,8 +495,10 @@ static void store_page(CPUX86State *env, uint64_t addr, uint64_t val, int size,
 static COLD void store_slow(CPUX86State *env, uint64_t addr, uint64_t val,
                             int size, int mmu_idx)
 {
-    uint64_t last = addr + size - 1;
+    uint64_t last;
 
+    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
+    last = addr + size - 1;
     if (((addr ^ last) & TARGET_PAGE_MASK) == 0) {
         store_page(env, addr, val, size, mmu_idx);
         return;

@@ -28,6 +28,7 @@ static uint64_t phys_load(CPUX86State *env, uint64_t addr, int size,
 {
     uint64_t v = 0;
 
+    addr = x86_seg_untag(env, addr, size, access);
     address_space_read(phys_as(env), addr & env->a20_mask,
                        MEMTXATTRS_UNSPECIFIED, &v, size);
     return v;
@@ -35,6 +36,7 @@ static uint64_t phys_load(CPUX86State *env, uint64_t addr, int size,
 
 static void phys_store(CPUX86State *env, uint64_t addr, uint64_t val, int size)
 {
+    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
     address_space_write(phys_as(env), addr & env->a20_mask,
                         MEMTXATTRS_UNSPECIFIED, &val, size);
 }

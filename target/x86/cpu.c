@@ -311,6 +311,19 @@ void cpu_load_eflags(CPUX86State *env, uint64_t eflags, uint64_t mask)
     env->eflags = (v & ~(uint64_t)CC_ALL) | EFLAGS_FIXED;
 }
 
+/* Whether data accesses through segment s need limit/rights checks. */
+static bool seg_needs_check(const SegmentCache *s, uint32_t hf)
+{
+    if (s->limit != 0xffffffff) {
+        return true;
+    }
+    if (!(hf & HF_PE_MASK) || (hf & HF_VM_MASK)) {
+        return false;      /* real and v86 mode: no rights */
+    }
+    return (s->flags & (DESC_P_MASK | DESC_CS_MASK | DESC_W_MASK | DESC_E_MASK)) !=
+           (DESC_P_MASK | DESC_W_MASK);
+}
+
 void x86_update_hflags(CPUX86State *env)
 {
     uint32_t hf = env->hflags & (HF_CPL_MASK | HF_INHIBIT_IRQ_MASK | HF_SMM_MASK);
@@ -340,6 +353,13 @@ void x86_update_hflags(CPUX86State *env)
     if (!(hf & HF_CS64_MASK) &&
         (env->segs[R_DS].base | env->segs[R_ES].base | env->segs[R_SS].base)) {
         hf |= HF_ADDSEG_MASK;
+    }
+    if (!(hf & HF_CS64_MASK)) {
+        for (int i = 0; i < R_SEG_COUNT; i++) {
+            if (seg_needs_check(&env->segs[i], hf)) {
+                hf |= 1u << (HF_SEGCHK_SHIFT + i);
+            }
+        }
     }
     env->hflags = hf;
 }

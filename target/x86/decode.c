@@ -132,6 +132,35 @@ ADDR_FN(addr_rip_32l, 0xffffffffULL, ~0ULL, env->rip + d->len + D)
 #undef I
 #undef D
 
+/*
+ * The same shapes for a segment whose limit and rights need checks
+ * (HF_SEGCHK): the linear address carries the segment as a tag for
+ * x86_seg_untag (include/target/x86/cpu.h).  Legacy address sizes only.
+ */
+#define ADDR_FN_TAG(name, amask, expr) \
+    static uint64_t name(CPUX86State *env, const DecodedInsn *d) \
+    { return (((((uint64_t)(expr)) & (amask)) + env->segs[d->seg].base) & 0xffffffffULL) | \
+             ((uint64_t)(d->seg + 1) << X86_SEG_TAG_SHIFT); }
+#define ADDR_SHAPES_TAG(sfx, amask) \
+    ADDR_FN_TAG(addr_d_tag_##sfx, amask, D) \
+    ADDR_FN_TAG(addr_b_tag_##sfx, amask, B + D) \
+    ADDR_FN_TAG(addr_i_tag_##sfx, amask, I + D) \
+    ADDR_FN_TAG(addr_bi_tag_##sfx, amask, B + I + D)
+#define B env->regs[d->base]
+#define I (env->regs[d->index] << d->scale)
+#define D ((uint64_t)d->disp)
+ADDR_SHAPES_TAG(16, 0xffffULL)
+ADDR_SHAPES_TAG(32, 0xffffffffULL)
+#undef B
+#undef I
+#undef D
+
+/* [16/32][has base][has index] */
+static X86AddrFn *const addr_fns_tag[2][2][2] = {
+    { { addr_d_tag_16, addr_i_tag_16 }, { addr_b_tag_16, addr_bi_tag_16 } },
+    { { addr_d_tag_32, addr_i_tag_32 }, { addr_b_tag_32, addr_bi_tag_32 } },
+};
+
 /* [addr kind][has base][has index] */
 static X86AddrFn *const addr_fns[4][2][2] = {
     { { addr_d_16, addr_i_16 }, { addr_b_16, addr_bi_16 } },
@@ -247,7 +276,10 @@ static void decode_modrm_mem(Reader *r, DecodedInsn *d, int modrm, int rex,
     }
     d->seg = seg;
     if (!d->addr) {
-        d->addr = addr_fns[kind][d->base != X86_REG_NONE][d->index != X86_REG_NONE];
+        bool b = d->base != X86_REG_NONE, i = d->index != X86_REG_NONE;
+
+        d->addr = (d->segchk >> seg) & 1 ? addr_fns_tag[kind][b][i]
+                                         : addr_fns[kind][b][i];
     }
 }
 
@@ -320,7 +352,9 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
         d->sflag = (hflags & HF_SS32_MASK) ? MO_32 : MO_16;
         d->seg_ss = R_SS;
         d->seg_es = R_ES;
-        d->lmask = 0xffffffffULL;
+        /* 4 GiB wrap; the tag bits of a checked segment's address stay */
+        d->lmask = 0xffffffffULL | (0xfULL << X86_SEG_TAG_SHIFT);
+        d->segchk = (hflags & HF_SEGCHK_MASK) >> HF_SEGCHK_SHIFT;
     }
     d->seg = seg_override >= 0 ? seg_override : R_DS;
     if (code64 && d->seg != R_FS && d->seg != R_GS) {
@@ -401,6 +435,9 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
     } else if (flags & F_MOFFS) {
         d->disp = get_bytes(&r, 1 << d->aflag);
         d->addr = addr_fns[d->aflag == MO_64 ? 3 : code64 ? 2 : d->aflag == MO_32][0][0];
+        if ((d->segchk >> d->seg) & 1) {
+            d->addr = addr_fns_tag[d->aflag == MO_32][0][0];
+        }
     }
     if (r.short_buf) {
         goto short_buf;

@@ -41,16 +41,18 @@ bool x86_cpu_exit_pending(CPUX86State *env)
     if (!cs) {
         /* A bare env has no interrupts: the shadow has nothing to hold off. */
         env->hflags &= ~HF_INHIBIT_IRQ_MASK;
-        return false;
+        return env->dbg_active;
     }
     if (__atomic_load_n(&cs->exit_request, __ATOMIC_ACQUIRE)) {
         return true;
     }
     /*
-     * The outer loop steps through the shadow, and through code run with
-     * EFLAGS.TF (single-step traps), one instruction at a time.
+     * The outer loop steps through the shadow, through code run with
+     * EFLAGS.TF (single-step traps) and while DR7 enables a breakpoint,
+     * one instruction at a time.
      */
-    if ((env->hflags & HF_INHIBIT_IRQ_MASK) || (env->eflags & TF_MASK)) {
+    if ((env->hflags & HF_INHIBIT_IRQ_MASK) || (env->eflags & TF_MASK) ||
+        env->dbg_active) {
         return true;
     }
     return deliverable(env, irq_request(cs)) != 0;

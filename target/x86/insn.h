@@ -192,7 +192,22 @@ bool x86_check_cc(CPUX86State *env, int cc);
 ALWAYS_INLINE uint64_t linear(CPUX86State *env, const DecodedInsn *d, int seg,
                               uint64_t off)
 {
-    return (env->segs[seg].base + off) & d->lmask;
+    uint64_t a = (env->segs[seg].base + off) & d->lmask;
+
+    /* A segment needing limit/rights checks: tag the address. */
+    if (unlikely((d->segchk >> seg) & 1)) {
+        a |= (uint64_t)(seg + 1) << X86_SEG_TAG_SHIFT;
+    }
+    return a;
+}
+/* addr + delta (may be negative) in the instruction's address space: a
+ * 4 GiB wrap outside 64-bit mode that keeps a segment tag. */
+ALWAYS_INLINE uint64_t addr_add(const DecodedInsn *d, uint64_t addr, int64_t delta)
+{
+    if (d->lmask == ~0ULL) {
+        return addr + delta;
+    }
+    return (addr & ~0xffffffffULL) | (uint32_t)(addr + delta);
 }
 
 /* Stack, sized by the decoder's sflag and seg_ss. */

@@ -117,6 +117,9 @@ void x86_write_dr(CPUX86State *env, int reg, uint64_t val)
         val = (val & 0xffff2bff) | 0x400;
     }
     env->dr[reg] = val;
+    if (reg < 4 || reg == 7) {
+        x86_dr7_update(env);
+    }
 }
 
 /* ---- TSC ------------------------------------------------------------- */

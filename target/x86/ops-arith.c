@@ -456,7 +456,7 @@ ALWAYS_INLINE void do_bt(CPUX86State *env, const DecodedInsn *d, int ot,
          * operand-size units. */
         addr = d->addr(env, d);
         if (!imm) {
-            addr = (addr + (uint64_t)((off >> (3 + ot)) << ot)) & d->lmask;
+            addr = addr_add(d, addr, (int64_t)((uint64_t)(off >> (3 + ot)) << ot));
         }
         a = ld(env, addr, ot);
     } else {

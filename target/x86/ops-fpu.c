@@ -113,7 +113,11 @@ static void fpu_note_insn(CPUX86State *env, const DecodedInsn *d)
                 (d->rm & 7);
     env->fpip = env->rip;
     if (d->mod != 3) {
+        /* the offset: tag and 4 GiB wrap go outside 64-bit mode */
         env->fpdp = d->addr(env, d) - env->segs[d->seg].base;
+        if (!(env->hflags & HF_CS64_MASK)) {
+            env->fpdp = (uint32_t)env->fpdp;
+        }
     }
 }
 

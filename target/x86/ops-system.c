@@ -152,7 +152,7 @@ GEN_ANY(retf_I, retf_i)
 
 static void iret(CPUX86State *env, const DecodedInsn *d)
 {
-    x86_iret(env, d->ot);
+    x86_iret(env, d->ot, env->rip + d->len);
 }
 GEN_ANY(iret, iret)
 
@@ -487,7 +487,10 @@ static void grp7_7_reg(CPUX86State *env, const DecodedInsn *d)
 static void invlpg(CPUX86State *env, const DecodedInsn *d)
 {
     require_cpl0(env);
-    x86_tlb_flush_page(env, d->addr(env, d));
+    uint64_t addr = d->addr(env, d);
+
+    /* no access, so no segment check: drop a segment tag */
+    x86_tlb_flush_page(env, (env->hflags & HF_CS64_MASK) ? addr : (uint32_t)addr);
     next_insn(env, d);
 }
 const X86Family x86_fam_grp7_7 = { {
@@ -567,6 +570,7 @@ static int dr_index(CPUX86State *env, const DecodedInsn *d)
         }
         r += 2;
     }
+    x86_check_general_detect(env);
     return r;
 }
 static void mov_rd(CPUX86State *env, const DecodedInsn *d)

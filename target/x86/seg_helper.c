@@ -37,6 +37,42 @@ static uint64_t wrap_linear(CPUX86State *env, uint64_t addr)
     return (env->hflags & HF_LMA_MASK) ? addr : (uint32_t)addr;
 }
 
+/* ---- data access checks ---------------------------------------------- */
+
+uint64_t x86_seg_check(CPUX86State *env, uint64_t addr, int size,
+                       MMUAccessType access)
+{
+    int seg = (int)(addr >> X86_SEG_TAG_SHIFT) - 1;
+    const SegmentCache *sc = &env->segs[seg];
+    uint32_t lin = addr, off = lin - (uint32_t)sc->base, flags = sc->flags;
+    uint64_t last = (uint64_t)off + size - 1;
+    int vector = seg == R_SS ? EXCP0C_STACK : EXCP0D_GPF;
+
+    if (x86_pe(env) && !(env->eflags & VM_MASK)) {
+        /* a null selector's cache is not present */
+        if (!(flags & DESC_P_MASK)) {
+            raise_exception_err(env, vector, 0);
+        }
+        if (flags & DESC_CS_MASK) {
+            if (access == MMU_DATA_STORE || !(flags & DESC_R_MASK)) {
+                raise_exception_err(env, vector, 0);
+            }
+        } else if (access == MMU_DATA_STORE && !(flags & DESC_W_MASK)) {
+            raise_exception_err(env, vector, 0);
+        }
+    }
+    if (!(flags & DESC_CS_MASK) && (flags & DESC_E_MASK)) {
+        /* expand-down: valid offsets are above the limit */
+        uint32_t top = (flags & DESC_B_MASK) ? 0xffffffff : 0xffff;
+        if (off <= sc->limit || last > top) {
+            raise_exception_err(env, vector, 0);
+        }
+    } else if (last > sc->limit) {
+        raise_exception_err(env, vector, 0);
+    }
+    return lin;
+}
+
 /* ---- segment cache --------------------------------------------------- */
 
 void x86_set_cpl(CPUX86State *env, int cpl)
@@ -263,6 +299,261 @@ static void check_inner_ss(CPUX86State *env, uint32_t ss, int dpl,
     }
 }
 
+/* ---- hardware task switch -------------------------------------------- */
+
+/* Why a task switch happens: decides busy bits, NT and the back link. */
+enum { TS_JMP, TS_CALL, TS_IRET };
+
+#define DESC_TSS_BUSY_MASK (2u << DESC_TYPE_SHIFT)
+
+/* Set or clear the busy bit of the TSS descriptor sel names in the GDT. */
+static void set_tss_busy(CPUX86State *env, uint32_t sel, bool busy)
+{
+    uint64_t addr = env->gdt.base + (sel & ~7u) + 4;
+    uint32_t e2 = x86_sys_load(env, addr, 4);
+
+    e2 = busy ? e2 | DESC_TSS_BUSY_MASK : e2 & ~DESC_TSS_BUSY_MASK;
+    x86_sys_store(env, addr, e2, 4);
+}
+
+/*
+ * Load one segment register of the incoming task (SDM "Task Switching",
+ * step 12): faults here are #TS(sel), or #NP/#SS for a not-present
+ * segment, and happen in the context of the new task.
+ */
+static void tss_load_seg(CPUX86State *env, int seg, uint32_t sel)
+{
+    uint32_t e1, e2;
+    int rpl = sel & 3, dpl, cpl = x86_cpl(env);
+
+    if ((sel & 0xfffc) == 0) {
+        if (seg == R_SS || seg == R_CS) {
+            raise_exception_err(env, EXCP0A_TSS, sel & 0xfffc);
+        }
+        x86_load_seg_cache(env, seg, sel, 0, 0, 0);
+        return;
+    }
+    if (!load_desc(env, sel, &e1, &e2) || !(e2 & DESC_S_MASK)) {
+        raise_exception_err(env, EXCP0A_TSS, sel & 0xfffc);
+    }
+    dpl = desc_dpl(e2);
+    if (seg == R_CS) {
+        if (!(e2 & DESC_CS_MASK) ||
+            ((e2 & DESC_C_MASK) ? dpl > rpl : dpl != rpl)) {
+            raise_exception_err(env, EXCP0A_TSS, sel & 0xfffc);
+        }
+    } else if (seg == R_SS) {
+        if ((e2 & DESC_CS_MASK) || !(e2 & DESC_W_MASK) ||
+            dpl != cpl || rpl != cpl) {
+            raise_exception_err(env, EXCP0A_TSS, sel & 0xfffc);
+        }
+    } else {
+        if ((e2 & (DESC_CS_MASK | DESC_R_MASK)) == DESC_CS_MASK) {
+            raise_exception_err(env, EXCP0A_TSS, sel & 0xfffc);
+        }
+        if ((!(e2 & DESC_CS_MASK) || !(e2 & DESC_C_MASK)) &&
+            (dpl < cpl || dpl < rpl)) {
+            raise_exception_err(env, EXCP0A_TSS, sel & 0xfffc);
+        }
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        raise_exception_err(env, seg == R_SS ? EXCP0C_STACK : EXCP0B_NOSEG,
+                            sel & 0xfffc);
+    }
+    set_desc_accessed(env, sel, &e2);
+    load_seg_from_desc(env, seg, sel, e1, e2);
+}
+
+/*
+ * Switch to the task whose TSS descriptor (e1, e2) sel names, or through
+ * the task gate sel names (source TS_JMP / TS_CALL; interrupts and
+ * exceptions through a task gate count as TS_CALL).  next_eip is the EIP
+ * saved in the outgoing TSS.  Follows the SDM's order: everything that
+ * can fault in the old context (descriptor, limits, reading the new TSS,
+ * touching the old one) comes first; after the state is committed,
+ * faults loading the new segments are delivered in the new task.
+ */
+static void x86_task_switch(CPUX86State *env, uint32_t sel, uint32_t e1,
+                            uint32_t e2, int source, uint32_t next_eip)
+{
+    uint32_t new_regs[8], new_segs[R_SEG_COUNT], new_eip, new_eflags;
+    uint32_t new_cr3 = 0, new_ldt, old_tss_limit_max, tss_limit_max;
+    uint32_t old_eflags, ldt_e1, ldt_e2;
+    uint64_t tss_base;
+    int type = desc_type(e2), old_type, shift;
+
+    if (type == 5) {
+        /* Task gate: the TSS selector is in the gate. */
+        if (!(e2 & DESC_P_MASK)) {
+            raise_exception_err(env, EXCP0B_NOSEG, sel & 0xfffc);
+        }
+        sel = e1 >> 16;
+        if (sel & 4) {
+            raise_exception_err(env, EXCP0A_TSS, sel & 0xfffc);
+        }
+        if (!load_desc(env, sel, &e1, &e2)) {
+            raise_exception_err(env, EXCP0D_GPF, sel & 0xfffc);
+        }
+        type = desc_type(e2);
+        if ((e2 & DESC_S_MASK) || (type & 7) != 1) {
+            raise_exception_err(env, EXCP0D_GPF, sel & 0xfffc);
+        }
+    }
+    if (!(e2 & DESC_P_MASK)) {
+        raise_exception_err(env, EXCP0B_NOSEG, sel & 0xfffc);
+    }
+    shift = type >> 3;
+    tss_limit_max = shift ? 103 : 43;
+    if (desc_limit(e1, e2) < tss_limit_max) {
+        raise_exception_err(env, EXCP0A_TSS, sel & 0xfffc);
+    }
+    tss_base = desc_base(e1, e2);
+    old_type = desc_type(env->tr.flags);
+    old_tss_limit_max = (old_type & 8) ? 103 : 43;
+    if (env->tr.limit < old_tss_limit_max) {
+        raise_exception_err(env, EXCP0A_TSS, env->tr.selector & 0xfffc);
+    }
+
+    /* Read the whole incoming state. */
+    if (shift) {
+        new_cr3 = x86_sys_load(env, tss_base + 0x1c, 4);
+        new_eip = x86_sys_load(env, tss_base + 0x20, 4);
+        new_eflags = x86_sys_load(env, tss_base + 0x24, 4);
+        for (int i = 0; i < 8; i++) {
+            new_regs[i] = x86_sys_load(env, tss_base + 0x28 + i * 4, 4);
+        }
+        for (int i = 0; i < R_SEG_COUNT; i++) {
+            new_segs[i] = x86_sys_load(env, tss_base + 0x48 + i * 4, 2);
+        }
+        new_ldt = x86_sys_load(env, tss_base + 0x60, 2);
+    } else {
+        new_eip = x86_sys_load(env, tss_base + 0x0e, 2);
+        new_eflags = x86_sys_load(env, tss_base + 0x10, 2);
+        for (int i = 0; i < 8; i++) {
+            /* the upper halves of the registers are kept */
+            new_regs[i] = (env->regs[i] & 0xffff0000) |
+                          x86_sys_load(env, tss_base + 0x12 + i * 2, 2);
+        }
+        for (int i = 0; i < 4; i++) {
+            new_segs[i] = x86_sys_load(env, tss_base + 0x22 + i * 2, 2);
+        }
+        new_segs[R_FS] = 0;
+        new_segs[R_GS] = 0;
+        new_ldt = x86_sys_load(env, tss_base + 0x2a, 2);
+    }
+    /* Fault now, not half-way, if either TSS is not writable. */
+    x86_sys_store(env, tss_base, x86_sys_load(env, tss_base, 1), 1);
+    x86_sys_store(env, tss_base + tss_limit_max,
+                  x86_sys_load(env, tss_base + tss_limit_max, 1), 1);
+    x86_sys_store(env, env->tr.base, x86_sys_load(env, env->tr.base, 1), 1);
+    x86_sys_store(env, env->tr.base + old_tss_limit_max,
+                  x86_sys_load(env, env->tr.base + old_tss_limit_max, 1), 1);
+
+    /* The outgoing task leaves the busy state unless it nests. */
+    if (source == TS_JMP || source == TS_IRET) {
+        set_tss_busy(env, env->tr.selector, false);
+    }
+    old_eflags = cpu_compute_eflags(env);
+    if (source == TS_IRET) {
+        old_eflags &= ~NT_MASK;
+    }
+    /* Save the outgoing state (CR3 and the LDT selector are not saved). */
+    if (old_type & 8) {
+        x86_sys_store(env, env->tr.base + 0x20, next_eip, 4);
+        x86_sys_store(env, env->tr.base + 0x24, old_eflags, 4);
+        for (int i = 0; i < 8; i++) {
+            x86_sys_store(env, env->tr.base + 0x28 + i * 4, env->regs[i], 4);
+        }
+        for (int i = 0; i < R_SEG_COUNT; i++) {
+            x86_sys_store(env, env->tr.base + 0x48 + i * 4,
+                          env->segs[i].selector, 2);
+        }
+    } else {
+        x86_sys_store(env, env->tr.base + 0x0e, next_eip, 2);
+        x86_sys_store(env, env->tr.base + 0x10, old_eflags, 2);
+        for (int i = 0; i < 8; i++) {
+            x86_sys_store(env, env->tr.base + 0x12 + i * 2, env->regs[i], 2);
+        }
+        for (int i = 0; i < 4; i++) {
+            x86_sys_store(env, env->tr.base + 0x22 + i * 2,
+                          env->segs[i].selector, 2);
+        }
+    }
+    /* A nested task links back to the caller and runs with NT set. */
+    if (source == TS_CALL) {
+        x86_sys_store(env, tss_base, env->tr.selector, 2);
+        new_eflags |= NT_MASK;
+    }
+    if (source == TS_JMP || source == TS_CALL) {
+        set_tss_busy(env, sel, true);
+        e2 |= DESC_TSS_BUSY_MASK;
+    }
+
+    /* Commit: from here on the new task is current. */
+    env->cr[0] |= CR0_TS_MASK;
+    env->tr = (SegmentCache){ sel, tss_base, desc_limit(e1, e2), e2 };
+    if (shift && (env->cr[0] & CR0_PG_MASK)) {
+        x86_write_cr3(env, new_cr3);
+    }
+    env->rip = shift ? new_eip : new_eip & 0xffff;
+    cpu_load_eflags(env, new_eflags,
+                    shift ? 0x3f7fd5 : 0x7fd5);
+    for (int i = 0; i < 8; i++) {
+        env->regs[i] = new_regs[i];
+    }
+    /* Local breakpoints belong to the old task (DR7 L0-L3, LE). */
+    env->dr[7] &= ~0x155ULL;
+    x86_dr7_update(env);
+    env->hflags &= ~HF_INHIBIT_IRQ_MASK;
+
+    if (new_eflags & VM_MASK) {
+        for (int i = 0; i < R_SEG_COUNT; i++) {
+            x86_load_seg_cache(env, i, new_segs[i], new_segs[i] << 4, 0xffff,
+                               DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
+                               DESC_A_MASK | (3u << DESC_DPL_SHIFT));
+        }
+        x86_set_cpl(env, 3);
+    } else {
+        /* Selectors first, so a fault below reports the new task's. */
+        for (int i = 0; i < R_SEG_COUNT; i++) {
+            env->segs[i].selector = new_segs[i];
+            env->segs[i].flags &= ~DESC_P_MASK;
+        }
+        x86_set_cpl(env, new_segs[R_CS] & 3);
+    }
+    x86_update_hflags(env);
+
+    env->ldt = (SegmentCache){ new_ldt & ~4u, 0, 0, 0 };
+    if (new_ldt & 4) {
+        raise_exception_err(env, EXCP0A_TSS, new_ldt & 0xfffc);
+    }
+    if ((new_ldt & 0xfffc) != 0) {
+        if ((new_ldt & ~7u) + 7 > env->gdt.limit) {
+            raise_exception_err(env, EXCP0A_TSS, new_ldt & 0xfffc);
+        }
+        ldt_e1 = x86_sys_load(env, env->gdt.base + (new_ldt & ~7u), 4);
+        ldt_e2 = x86_sys_load(env, env->gdt.base + (new_ldt & ~7u) + 4, 4);
+        if ((ldt_e2 & DESC_S_MASK) || desc_type(ldt_e2) != 2 ||
+            !(ldt_e2 & DESC_P_MASK)) {
+            raise_exception_err(env, EXCP0A_TSS, new_ldt & 0xfffc);
+        }
+        env->ldt = (SegmentCache){ new_ldt, desc_base(ldt_e1, ldt_e2),
+                                   desc_limit(ldt_e1, ldt_e2), ldt_e2 };
+    }
+    if (!(new_eflags & VM_MASK)) {
+        /* CS first: the CPL it sets governs the SS and data checks. */
+        tss_load_seg(env, R_CS, new_segs[R_CS]);
+        tss_load_seg(env, R_SS, new_segs[R_SS]);
+        tss_load_seg(env, R_ES, new_segs[R_ES]);
+        tss_load_seg(env, R_DS, new_segs[R_DS]);
+        tss_load_seg(env, R_FS, new_segs[R_FS]);
+        tss_load_seg(env, R_GS, new_segs[R_GS]);
+    }
+    if (env->rip > env->segs[R_CS].limit) {
+        raise_exception_err(env, EXCP0D_GPF, 0);
+    }
+}
+
 /* ---- interrupt delivery ---------------------------------------------- */
 
 static bool exception_has_error_code(int vector)
@@ -315,6 +606,25 @@ static void check_gate_cs(CPUX86State *env, uint32_t selector, uint32_t *e1,
     }
 }
 
+/*
+ * Interrupt or exception through a task gate: a nested task switch; an
+ * error code goes on the new task's stack, sized by the new TSS.
+ */
+static void task_gate_interrupt(CPUX86State *env, int vector, uint32_t e1,
+                                uint32_t e2, bool has_error, uint32_t error_code,
+                                uint64_t old_ip)
+{
+    x86_task_switch(env, vector * 8 + 2, e1, e2, TS_CALL, old_ip);
+    if (has_error) {
+        int size = (desc_type(env->tr.flags) & 8) ? 4 : 2;
+        Stack s = cur_stack(env);
+
+        s.sup = x86_cpl(env) == 0;
+        stack_push(env, &s, size, error_code);
+        set_esp(env, s.sp, s.mask);
+    }
+}
+
 static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
                                    bool is_hw, uint32_t error_code,
                                    uint64_t next_rip)
@@ -336,8 +646,7 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     case 6: case 7: case 14: case 15:
         break;
     case 5:
-        qemu_log_mask(LOG_UNIMP, "x86: task gate in IDT vector 0x%x\n", vector);
-        /* fall through */
+        break;
     default:
         raise_exception_err(env, EXCP0D_GPF, vector * 8 + 2);
     }
@@ -347,6 +656,10 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     }
     if (!(e2 & DESC_P_MASK)) {
         raise_exception_err(env, EXCP0B_NOSEG, vector * 8 + 2);
+    }
+    if (type == 5) {
+        task_gate_interrupt(env, vector, e1, e2, has_error, error_code, old_ip);
+        return;
     }
     selector = e1 >> 16;
     offset = (e2 & 0xffff0000) | (e1 & 0xffff);
@@ -587,14 +900,30 @@ static void read_call_gate(CPUX86State *env, uint32_t sel, uint32_t e1,
     }
 }
 
+/* An available TSS or a task gate: JMP/CALL switch tasks through it. */
+static bool is_task_desc(uint32_t e2)
+{
+    int type = desc_type(e2);
+
+    return !(e2 & DESC_S_MASK) && (type == 1 || type == 5 || type == 9);
+}
+
+/* JMP/CALL to a TSS or task gate: legacy protected mode only. */
+static void task_transfer(CPUX86State *env, uint32_t sel, uint32_t e1,
+                          uint32_t e2, int source, uint64_t next_rip)
+{
+    int dpl = desc_dpl(e2), cpl = x86_cpl(env);
+
+    if ((env->hflags & HF_LMA_MASK) || dpl < cpl || dpl < (int)(sel & 3)) {
+        raise_exception_err(env, EXCP0D_GPF, sel & 0xfffc);
+    }
+    x86_task_switch(env, sel, e1, e2, source, next_rip);
+}
+
 static void check_gate_type(CPUX86State *env, uint32_t sel, uint32_t e2, int cpl)
 {
     int type = desc_type(e2), dpl = desc_dpl(e2);
 
-    if (type == 1 || type == 5 || type == 9) {
-        qemu_log_mask(LOG_UNIMP, "x86: task switch through selector 0x%x\n", sel);
-        raise_exception_err(env, EXCP0D_GPF, sel & 0xfffc);
-    }
     if ((env->hflags & HF_LMA_MASK) ? type != 12 : (type != 4 && type != 12)) {
         raise_exception_err(env, EXCP0D_GPF, sel & 0xfffc);
     }
@@ -649,6 +978,10 @@ void x86_far_jmp(CPUX86State *env, uint32_t sel, uint64_t rip, uint64_t next_rip
         env->rip = rip;
         return;
     }
+    if (is_task_desc(e2)) {
+        task_transfer(env, sel, e1, e2, TS_JMP, next_rip);
+        return;
+    }
     check_gate_type(env, sel, e2, cpl);
     read_call_gate(env, sel, e1, e2, &gate_cs, &rip);
     load_gate_target(env, gate_cs, &e1, &e2, cpl);
@@ -696,6 +1029,10 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
         return;
     }
 
+    if (is_task_desc(e2)) {
+        task_transfer(env, sel, e1, e2, TS_CALL, next_rip);
+        return;
+    }
     /* Call gate. */
     check_gate_type(env, sel, e2, cpl);
     param_count = e2 & 0x1f;
@@ -877,10 +1214,9 @@ void x86_far_ret(CPUX86State *env, int ot, int addend)
 /*
  * IRET with NT set returns to the task in the current TSS's back link
  * (SDM "Task Linking").  The link must name a busy TSS in the GDT, else
- * #TS(link).  Task switches themselves are not implemented: a valid link
- * is logged under -d unimp and raises #GP(0).
+ * #TS(link).
  */
-static void NORETURN iret_task_return(CPUX86State *env)
+static void iret_task_return(CPUX86State *env, uint64_t next_rip)
 {
     uint32_t link = x86_sys_load(env, env->tr.base, 2) & 0xffff;
     uint32_t e1, e2;
@@ -893,11 +1229,10 @@ static void NORETURN iret_task_return(CPUX86State *env)
     if ((e2 & DESC_S_MASK) || (type != 3 && type != 11)) {
         raise_exception_err(env, EXCP0A_TSS, link & ~3u);
     }
-    qemu_log_mask(LOG_UNIMP, "x86: IRET task return to TSS 0x%x\n", link);
-    raise_exception_err(env, EXCP0D_GPF, 0);
+    x86_task_switch(env, link, e1, e2, TS_IRET, next_rip);
 }
 
-void x86_iret(CPUX86State *env, int ot)
+void x86_iret(CPUX86State *env, int ot, uint64_t next_rip)
 {
     if (!x86_pe(env)) {
         Stack s = cur_stack(env);
@@ -922,7 +1257,8 @@ void x86_iret(CPUX86State *env, int ot)
         raise_exception_err(env, EXCP0D_GPF, 0);
     }
     if ((env->eflags & NT_MASK) && !(env->hflags & HF_LMA_MASK)) {
-        iret_task_return(env);
+        iret_task_return(env, next_rip);
+        return;
     }
     ret_protected(env, ot, true, 0);
 }

@@ -32,7 +32,7 @@ void x86_far_jmp(CPUX86State *env, uint32_t sel, uint64_t rip, uint64_t next_rip
 void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
                   uint64_t next_rip);
 void x86_far_ret(CPUX86State *env, int ot, int addend);
-void x86_iret(CPUX86State *env, int ot);
+void x86_iret(CPUX86State *env, int ot, uint64_t next_rip);
 void x86_syscall(CPUX86State *env, uint64_t next_rip);
 void x86_sysret(CPUX86State *env, int ot);
 void x86_sysenter(CPUX86State *env);

@@ -163,6 +163,52 @@ static void test_self_modifying_tb(void **state)
     assert_int_equal(env->regs[R_EAX], 9);
 }
 
+/*
+ * Data breakpoints: pages they cover take the slow path, which records
+ * hits by type (write / read-write) and length, even for a page the TLB
+ * held as a fast RAM entry before DR7 was written.
+ */
+static void test_data_breakpoints(void **state)
+{
+    const X86MemOps *ops = env->mem_ops;
+
+    ops->store(env, 0x70000, 1, 4);     /* a fast TLB entry first */
+    env->dr[0] = 0x70004;
+    env->dr[7] = 0x400 | 1 | (1 << 16) | (3 << 18);   /* L0, write, 4 bytes */
+    x86_dr7_update(env);
+    assert_int_equal(env->dbg_active, DBG_DATA);
+
+    env->dbg_hits = 0;
+    ops->store(env, 0x70000, 2, 4);
+    ops->store(env, 0x70008, 2, 1);
+    assert_int_equal(env->dbg_hits, 0);
+    ops->store(env, 0x70006, 2, 1);
+    assert_int_equal(env->dbg_hits, 1);
+    env->dbg_hits = 0;
+    assert_int_equal(ops->load(env, 0x70004, 4, MMU_DATA_LOAD), 0x00020000);
+    assert_int_equal(env->dbg_hits, 0);      /* write-only breakpoint */
+
+    /* DR1: read/write, 8 bytes at 0x70008; a store over both hits both */
+    env->dr[1] = 0x70008;
+    env->dr[7] |= (1 << 2) | (3 << 20) | (2 << 22);
+    x86_dr7_update(env);
+    ops->store(env, 0x70004, 0, 8);
+    assert_int_equal(env->dbg_hits, 3);
+    env->dbg_hits = 0;
+    ops->load(env, 0x7000f, 1, MMU_DATA_LOAD);
+    assert_int_equal(env->dbg_hits, 2);
+    env->dbg_hits = 0;
+    ops->load(env, 0x70010, 1, MMU_DATA_LOAD);
+    assert_int_equal(env->dbg_hits, 0);
+
+    /* disabled: nothing recorded, no longer active */
+    env->dr[7] = 0x400;
+    x86_dr7_update(env);
+    assert_int_equal(env->dbg_active, 0);
+    ops->store(env, 0x70004, 0, 4);
+    assert_int_equal(env->dbg_hits, 0);
+}
+
 /* (e) A chained TB is unchained when its target is invalidated. */
 static void test_unchain_on_invalidate(void **state)
 {
@@ -275,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup(test_two_page_tb, tb_setup),
         cmocka_unit_test_setup(test_dma_invalidates, tb_setup),
         cmocka_unit_test_setup(test_self_modifying_tb, tb_setup),
+        cmocka_unit_test_setup(test_data_breakpoints, tb_setup),
         cmocka_unit_test_setup(test_unchain_on_invalidate, tb_setup),
         cmocka_unit_test_setup(test_code_buffer_flush, tb_setup),
         cmocka_unit_test_setup(test_fetch_fault_and_info, tb_setup),

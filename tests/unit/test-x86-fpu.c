@@ -25,6 +25,7 @@ static uint64_t ram_load(CPUX86State *env, uint64_t addr, int size,
                          MMUAccessType access)
 {
     uint64_t v = 0;
+    addr = x86_seg_untag(env, addr, size, access);
     if (addr >= RAM_SIZE || RAM_SIZE - addr < (uint64_t)size) {
         env->cr[2] = addr;
         raise_exception_err(env, EXCP0E_PAGE, 0);
@@ -35,6 +36,7 @@ static uint64_t ram_load(CPUX86State *env, uint64_t addr, int size,
 
 static void ram_store(CPUX86State *env, uint64_t addr, uint64_t val, int size)
 {
+    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
     if (addr >= RAM_SIZE || RAM_SIZE - addr < (uint64_t)size) {
         env->cr[2] = addr;
         raise_exception_err(env, EXCP0E_PAGE, 2);

@@ -309,6 +309,194 @@ static void test_protected_exceptions(void **state)
     check_frame32(EXCP00_DIVZ, false, 0, CODE + 2);
 }
 
+/* ---- segment limit and rights checks --------------------------------- */
+
+/* A descriptor: access byte (P, DPL, S, type) and flags nibble (G, D/B). */
+static void put_desc(int sel, uint32_t base, uint32_t limit, int access, int flags)
+{
+    ram_put64(GDT_BASE + sel, (limit & 0xffff) | ((uint64_t)(base & 0xffffff) << 16) |
+              ((uint64_t)access << 40) | ((uint64_t)((limit >> 16) & 0xf) << 48) |
+              ((uint64_t)flags << 52) | ((uint64_t)(base >> 24) << 56));
+}
+
+enum { SEL_SMALL = 0x50, SEL_RO = 0x58, SEL_DOWN = 0x60, SEL_RCODE = 0x68 };
+
+/* Protected mode with the test descriptors; EBX = 0x1000. */
+static void seg_mode(void)
+{
+    fresh();
+    protected_mode();
+    E.gdt.limit = 0x7f;
+    put_desc(SEL_SMALL, 0, 0xfff, 0x92, 0x4);       /* RW data, limit 4 KiB - 1 */
+    put_desc(SEL_RO, 0, 0xfffff, 0x90, 0xc);        /* read-only data, 4 GiB */
+    put_desc(SEL_DOWN, 0, 0xfff, 0x96, 0x4);        /* RW expand-down, big */
+    put_desc(SEL_RCODE, 0, 0xfffff, 0x9a, 0xc);     /* readable code, 4 GiB */
+    E.regs[R_EBX] = 0x1000;
+}
+
+#define LOAD_DS(sel) 0x66, 0xb8, (sel), 0x00, 0x8e, 0xd8   /* mov ax, sel; mov ds, ax */
+
+static void test_segment_checks(void **state)
+{
+    static const uint8_t beyond[] = { LOAD_DS(SEL_SMALL), 0x8b, 0x03 };    /* mov eax, [ebx] */
+    static const uint8_t straddle[] = { LOAD_DS(SEL_SMALL), 0x8b, 0x43, 0xfe }; /* [ebx-2] */
+    static const uint8_t inside[] = { LOAD_DS(SEL_SMALL), 0x8b, 0x43, 0xfc, 0xf4 };
+    static const uint8_t ro_write[] = { LOAD_DS(SEL_RO), 0x8b, 0x03, 0x89, 0x03 };
+    static const uint8_t code_write[] = { LOAD_DS(SEL_RCODE), 0x8b, 0x03, 0x89, 0x03 };
+    static const uint8_t null_ds[] = { 0x31, 0xc0, 0x8e, 0xd8, 0x8b, 0x03 };
+    static const uint8_t down_low[] = { LOAD_DS(SEL_DOWN), 0x8b, 0x43, 0x10, 0x8b, 0x43, 0xf0 };
+    static const uint8_t es_stos[] = {
+        0x66, 0xb8, SEL_SMALL, 0x00, 0x8e, 0xc0,    /* mov ax, sel; mov es, ax */
+        0xbf, 0xf0, 0x0f, 0x00, 0x00,               /* mov edi, 0xff0 */
+        0xb9, 0x20, 0x00, 0x00, 0x00,               /* mov ecx, 32 */
+        0xf3, 0xaa,                                 /* rep stosb */
+    };
+    static const uint8_t ss_beyond[] = {
+        0xbd, 0x00, 0x00, 0x02, 0x00,               /* mov ebp, 0x20000 */
+        0x8b, 0x45, 0x00,                           /* mov eax, [ebp]: SS */
+    };
+
+    /* flat protected mode: only CS (code is never writable) is checked */
+    fresh();
+    protected_mode();
+    assert_int_equal(E.hflags & HF_SEGCHK_MASK, 1u << (HF_SEGCHK_SHIFT + R_CS));
+    x86_cpu_set_long_mode_flat(&E, 0);
+    assert_int_equal(E.hflags & HF_SEGCHK_MASK, 0);
+
+    seg_mode();
+    assert_int_equal(run_at(CODE, beyond, sizeof(beyond)), EXCP_HLT);
+    check_frame32(EXCP0D_GPF, true, 0, CODE + 6);
+
+    seg_mode();
+    assert_int_equal(run_at(CODE, straddle, sizeof(straddle)), EXCP_HLT);
+    check_frame32(EXCP0D_GPF, true, 0, CODE + 6);
+
+    seg_mode();
+    assert_int_equal(run_at(CODE, inside, sizeof(inside)), EXCP_HLT);
+    assert_int_equal(E.rip, CODE + sizeof(inside));
+
+    seg_mode();
+    assert_int_equal(run_at(CODE, ro_write, sizeof(ro_write)), EXCP_HLT);
+    check_frame32(EXCP0D_GPF, true, 0, CODE + 8);     /* the read passed */
+
+    seg_mode();
+    assert_int_equal(run_at(CODE, code_write, sizeof(code_write)), EXCP_HLT);
+    check_frame32(EXCP0D_GPF, true, 0, CODE + 8);
+
+    seg_mode();
+    assert_int_equal(run_at(CODE, null_ds, sizeof(null_ds)), EXCP_HLT);
+    check_frame32(EXCP0D_GPF, true, 0, CODE + 4);
+
+    /* expand-down: [ebx+0x10] is above the limit (valid), [ebx-0x10] not */
+    seg_mode();
+    assert_int_equal(run_at(CODE, down_low, sizeof(down_low)), EXCP_HLT);
+    check_frame32(EXCP0D_GPF, true, 0, CODE + 9);
+
+    /* a string store running past ES's limit faults with EDI/ECX precise */
+    seg_mode();
+    assert_int_equal(run_at(CODE, es_stos, sizeof(es_stos)), EXCP_HLT);
+    check_frame32(EXCP0D_GPF, true, 0, CODE + 16);
+    assert_int_equal(E.regs[R_EDI], 0x1000);
+    assert_int_equal(E.regs[R_ECX], 16);
+
+    /* SS-relative beyond SS's limit: #SS(0) */
+    seg_mode();
+    E.segs[R_SS].limit = 0xffff;
+    x86_update_hflags(&E);
+    assert_int_equal(run_at(CODE, ss_beyond, sizeof(ss_beyond)), EXCP_HLT);
+    check_frame32(EXCP0C_STACK, true, 0, CODE + 5);
+
+    /* execute-only CS: a CS-override read faults */
+    seg_mode();
+    E.segs[R_CS].flags &= ~DESC_R_MASK;
+    x86_update_hflags(&E);
+    assert_int_equal(run_at(CODE, (uint8_t[]){ 0x2e, 0x8b, 0x03 }, 3), EXCP_HLT);
+    check_frame32(EXCP0D_GPF, true, 0, CODE);
+}
+
+/* Real mode: 16-bit limits apply (a word at offset 0xffff faults). */
+static void test_segment_checks_real_mode(void **state)
+{
+    static const uint8_t code[] = {
+        0x8b, 0x07,                         /* mov ax, [bx] (bx = 0xfffe): ok */
+        0x8b, 0x47, 0x01,                   /* mov ax, [bx+1]: #GP */
+    };
+
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.idt.base = 0;
+    E.idt.limit = 0x3ff;
+    ram_put(13 * 4, (uint16_t[]){ HANDLERS + 13 * 16, 0 }, 4);
+    E.regs[R_EBX] = 0xfffe;
+    E.regs[R_ESP] = 0x8000;
+    assert_true(E.hflags & (1u << (HF_SEGCHK_SHIFT + R_DS)));
+    assert_int_equal(run_at(CODE, code, sizeof(code)), EXCP_HLT);
+    assert_in_handler(EXCP0D_GPF);
+    assert_int_equal(ram_get(0x8000 - 6, 2), CODE + 2);   /* IP of the fault */
+}
+
+/* DR7.GD: MOV DR faults with #DB and DR6.BD, GD clears itself. */
+static void test_debug_general_detect(void **state)
+{
+    static const uint8_t code[] = {
+        0xb8, 0x00, 0x24, 0x00, 0x00,   /* mov eax, 0x2400 (GD) */
+        0x0f, 0x23, 0xf8,               /* mov dr7, eax */
+        0x0f, 0x21, 0xc0,               /* mov eax, dr0: #DB */
+    };
+
+    fresh();
+    protected_mode();
+    assert_int_equal(run_at(CODE, code, sizeof(code)), EXCP_HLT);
+    check_frame32(EXCP01_DB, false, 0, CODE + 8);
+    assert_true(E.dr[6] & DR6_BD);
+    assert_false(E.dr[7] & DR7_GD);
+}
+
+/* ICEBP (F1): #DB as a trap, without the gate's DPL check. */
+static void test_debug_icebp(void **state)
+{
+    static const uint8_t code[] = { 0x90, 0xf1 };
+
+    fresh();
+    protected_mode();
+    assert_int_equal(run_at(CODE, code, sizeof(code)), EXCP_HLT);
+    check_frame32(EXCP01_DB, false, 0, CODE + 2);
+}
+
+/* An instruction breakpoint faults before the instruction; RF skips it. */
+static void test_debug_insn_breakpoint(void **state)
+{
+    static const uint8_t code[] = { 0x90, 0x41, 0x41 };   /* nop; inc ecx x2 */
+
+    fresh();
+    protected_mode();
+    E.regs[R_ECX] = 0;
+    E.dr[1] = CODE + 2;
+    E.dr[7] = 0x400 | (1 << 2);         /* L1, execute, 1 byte */
+    x86_dr7_update(&E);
+    assert_int_equal(run_at(CODE, code, sizeof(code)), EXCP_HLT);
+    check_frame32(EXCP01_DB, false, 0, CODE + 2);
+    assert_int_equal(E.regs[R_ECX], 1);
+    assert_int_equal(E.dr[6] & 0xf, 2);
+
+    /* resumed with RF set: the instruction runs, RF clears after it */
+    fresh();
+    protected_mode();
+    E.regs[R_ECX] = 0;
+    E.dr[1] = CODE + 1;
+    E.dr[7] = 0x400 | (1 << 2);
+    x86_dr7_update(&E);
+    E.eflags |= RF_MASK;
+    ram_put(CODE, code, sizeof(code));
+    ram_put(CODE + 3, (uint8_t[]){ 0xf4 }, 1);
+    E.rip = CODE + 1;
+    E.icount_budget = 10000;
+    assert_int_equal(x86_cpu_exec(&E), EXCP_HLT);
+    assert_int_equal(E.rip, CODE + 4);
+    assert_int_equal(E.regs[R_ECX], 2);
+    assert_false(E.eflags & RF_MASK);
+}
+
 /* #NP while delivering #NP (gate 11 not present) becomes #DF. */
 static void test_double_fault(void **state)
 {
@@ -812,6 +1000,11 @@ int main(void)
         cmocka_unit_test(test_long_mode_needs_pae),
         cmocka_unit_test(test_real_mode_int),
         cmocka_unit_test(test_protected_exceptions),
+        cmocka_unit_test(test_segment_checks),
+        cmocka_unit_test(test_segment_checks_real_mode),
+        cmocka_unit_test(test_debug_general_detect),
+        cmocka_unit_test(test_debug_icebp),
+        cmocka_unit_test(test_debug_insn_breakpoint),
         cmocka_unit_test(test_double_fault),
         cmocka_unit_test(test_triple_fault),
         cmocka_unit_test(test_long_mode_ist),

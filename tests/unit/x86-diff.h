@@ -160,8 +160,11 @@ static uint8_t *test_mem_find(CPUX86State *env, uint64_t addr, size_t len)
 static uint64_t test_mem_load(CPUX86State *env, uint64_t addr, int size,
                               MMUAccessType access)
 {
-    uint8_t *p = test_mem_find(env, addr, size);
+    uint8_t *p;
     uint64_t v = 0;
+
+    addr = x86_seg_untag(env, addr, size, access);
+    p = test_mem_find(env, addr, size);
     if (!p) {
         env->cr[2] = addr;
         raise_exception_err(env, EXCP0E_PAGE, access == MMU_INST_FETCH ? 0x10 : 0);
@@ -172,7 +175,10 @@ static uint64_t test_mem_load(CPUX86State *env, uint64_t addr, int size,
 
 static void test_mem_store(CPUX86State *env, uint64_t addr, uint64_t val, int size)
 {
-    uint8_t *p = test_mem_find(env, addr, size);
+    uint8_t *p;
+
+    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
+    p = test_mem_find(env, addr, size);
     if (!p) {
         env->cr[2] = addr;
         raise_exception_err(env, EXCP0E_PAGE, 2);

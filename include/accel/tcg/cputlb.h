@@ -15,6 +15,8 @@
  *   TLB_NOTDIRTY  RAM whose page is clean for some dirty client, typically
  *                 because it holds translated code: the write invalidates
  *                 the overlapping TBs first (tb_invalidate_phys_range)
+ *   TLB_WATCHPOINT a DR0-DR3 data breakpoint covers the page: the slow
+ *                 path records hits (x86_check_data_breakpoint)
  *
  * A hit adds `addend` to the linear address to get the host address.
  *
@@ -40,6 +42,9 @@
 #define TLB_NOTDIRTY (1ULL << 10)
 #define TLB_MMIO     (1ULL << 9)
 #define TLB_FLAGS_MASK (TLB_INVALID | TLB_NOTDIRTY | TLB_MMIO)
+/* A data breakpoint covers the page (kept out of TLB_FLAGS_MASK so the
+ * dirty tracking still adds TLB_NOTDIRTY to such an entry). */
+#define TLB_WATCHPOINT (1ULL << 8)
 
 #define TB_JMP_CACHE_BITS 12
 #define TB_JMP_CACHE_SIZE (1 << TB_JMP_CACHE_BITS)

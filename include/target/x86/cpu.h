@@ -159,6 +159,17 @@ typedef struct SegmentCache {
 #define HF_OSFXSR_SHIFT 11
 #define HF_OSFXSR_MASK  (1u << HF_OSFXSR_SHIFT)
 
+/*
+ * Segments whose limit or rights need checking on data accesses, one bit
+ * per segment register (ES..GS) from HF_SEGCHK_SHIFT: not 4 GiB-limit
+ * writable expand-up data (in real and virtual-8086 mode: a limit below
+ * 4 GiB).  Never set in 64-bit mode.  A TB translated with a bit set
+ * makes memory operands through that segment tagged addresses (see
+ * x86_seg_untag); flat segments, the common case, cost nothing.
+ */
+#define HF_SEGCHK_SHIFT 12
+#define HF_SEGCHK_MASK  (0x3fu << HF_SEGCHK_SHIFT)
+
 #define MSR_STORE_COUNT 32
 
 typedef union X86XMMReg {
@@ -242,6 +253,18 @@ typedef struct X86CPUConfig {
 
 /* More control register and MSR bits. */
 #define DR6_BS        (1u << 14)  /* single-step trap */
+#define DR6_BD        (1u << 13)  /* general detect */
+#define DR7_GD        (1u << 13)  /* MOV DR raises #DB */
+#define DR7_TYPE_EXEC  0          /* DR7 R/W field */
+#define DR7_TYPE_WRITE 1
+#define DR7_TYPE_IO    2
+#define DR7_TYPE_RW    3
+/* CPUX86State.dbg_active: what DR7 enables. */
+#define DBG_EXEC      (1u << 0)   /* an instruction breakpoint */
+#define DBG_DATA      (1u << 1)   /* a data breakpoint */
+/* x86_watchpoint_page: which accesses to a page a breakpoint covers. */
+#define DBG_WATCH_READ  (1u << 0)
+#define DBG_WATCH_WRITE (1u << 1)
 #define CR4_VME_MASK  (1u << 0)
 #define CR4_PVI_MASK  (1u << 1)
 #define CR4_TSD_MASK  (1u << 2)
@@ -348,6 +371,8 @@ typedef struct CPUX86State {
     uint8_t cr8;              /* task priority (mirrors the local APIC TPR) */
     uint64_t efer;
     uint64_t dr[8];
+    uint32_t dbg_active;      /* DBG_*: derived from DR7 by x86_dr7_update */
+    uint32_t dbg_hits;        /* data breakpoints hit by this instruction */
     uint64_t a20_mask;        /* ANDed into physical addresses */
 
     /* MSRs. */
@@ -433,6 +458,28 @@ typedef struct X86MemOps {
     void *(*host_rmw)(CPUX86State *env, uint64_t addr, int size);
 } X86MemOps;
 
+/*
+ * Tagged addresses: outside 64-bit mode a memory operand through a
+ * segment with HF_SEGCHK set reaches X86MemOps as its 32-bit linear
+ * address with (segment + 1) in bits 48-51 (never a valid address there,
+ * so the softmmu's fast-path compare misses).  Every X86MemOps load and
+ * store passes its address through x86_seg_untag, which checks the
+ * segment's limit and rights (#GP(0), #SS(0) for SS) and returns the
+ * linear address.
+ */
+#define X86_SEG_TAG_SHIFT 48
+uint64_t x86_seg_check(CPUX86State *env, uint64_t addr, int size,
+                       MMUAccessType access);
+static inline uint64_t x86_seg_untag(CPUX86State *env, uint64_t addr, int size,
+                                     MMUAccessType access)
+{
+    if (unlikely((addr >> X86_SEG_TAG_SHIFT) - 1 < R_SEG_COUNT &&
+                 !(env->hflags & HF_CS64_MASK))) {
+        return x86_seg_check(env, addr, size, access);
+    }
+    return addr;
+}
+
 /* Raise a guest exception: leaves the current instruction by longjmp with
  * env->rip still at its first byte. */
 NORETURN void raise_exception(CPUX86State *env, int vector);
@@ -503,6 +550,22 @@ void x86_write_cr4(CPUX86State *env, uint64_t val);
 bool x86_msr_read(CPUX86State *env, uint32_t index, uint64_t *val);
 bool x86_msr_write(CPUX86State *env, uint32_t index, uint64_t val);
 uint64_t x86_cpu_get_tsc(CPUX86State *env);
+/*
+ * Debug registers (bpt_helper.c).  x86_dr7_update recomputes dbg_active
+ * after DR0-DR3 or DR7 change.  While it is non-zero the CPU runs one
+ * instruction at a time: x86_check_insn_breakpoint (before one; raises
+ * the #DB fault), x86_check_data_breakpoint (the softmmu, for accesses to
+ * pages x86_watchpoint_page flags), x86_debug_after_insn (true when the
+ * instruction that completed must trap with #DB; DR6 updated).
+ */
+void x86_dr7_update(CPUX86State *env);
+int x86_watchpoint_page(CPUX86State *env, uint64_t page, uint64_t page_size);
+void x86_check_data_breakpoint(CPUX86State *env, uint64_t addr, int size,
+                               bool is_write);
+void x86_check_insn_breakpoint(CPUX86State *env);
+bool x86_debug_after_insn(CPUX86State *env);
+/* MOV DR with DR7.GD set: #DB with DR6.BD. */
+void x86_check_general_detect(CPUX86State *env);
 /* CPUID for leaf/subleaf from env->cfg. */
 void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
                uint32_t *eax, uint32_t *ebx, uint32_t *ecx, uint32_t *edx);

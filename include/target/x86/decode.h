@@ -41,7 +41,8 @@ struct DecodedInsn {
     uint64_t imm;          /* immediate, sign- or zero-extended as the form wants;
                             * rel branches: the displacement */
     uint64_t imm2;         /* second immediate (ENTER's nesting level) */
-    uint64_t lmask;        /* linear address mask: 4 GiB wrap outside 64-bit mode */
+    uint64_t lmask;        /* linear address mask: 4 GiB wrap outside 64-bit
+                            * mode (keeping the segment tag, X86_SEG_TAG_SHIFT) */
     int64_t disp;          /* ModRM displacement, or the moffs of A0-A3 */
     uint8_t len;           /* instruction length in bytes */
     uint8_t ot;            /* operand size, MO_8 .. MO_64 */
@@ -63,6 +64,8 @@ struct DecodedInsn {
     uint8_t opcode;        /* last opcode byte */
     uint8_t map;           /* 0: one-byte, 1: 0F, 2: 0F38, 3: 0F3A map */
     uint8_t modrm_reg3;    /* ModRM.reg without REX (group selector) */
+    uint8_t segchk;        /* HF_SEGCHK bits: segments whose accesses are
+                            * tagged for limit/rights checks */
 };
 
 /*

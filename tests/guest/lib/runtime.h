@@ -178,8 +178,9 @@
 .endm
 
 /*
- * Run user code at CPL 3 (selectors UCODE32/UDATA, stack ustack_top); the
- * code returns to the kernel by raising any exception/interrupt, e.g.
+ * Run user code at CPL 3 (selectors UCODE32/UDATA, also in DS and ES,
+ * stack ustack_top); the code returns to the kernel by raising any
+ * exception/interrupt, e.g.
  * "int $VEC_TO_KERNEL" (a DPL 3 gate), after which execution continues at
  * cont on the kernel stack as it was here.  Needs a TSS with ESP0 (tss32_load).
  */
@@ -193,6 +194,12 @@
     pushl $0x2
     pushl $(SEL_UCODE32 | 3)
     pushl $\code
+    /* DS/ES usable at CPL 3 (IRET would make the kernel's null there) */
+    pushl %eax
+    movw $(SEL_UDATA | 3), %ax
+    movw %ax, %ds
+    movw %ax, %es
+    popl %eax
     iretl
 .endm
 
