@@ -581,18 +581,21 @@ static void *softmmu_host_rmw(CPUX86State *env, uint64_t addr, int size)
 {
     TCGCPUState *tcg = env->tcg;
     int mmu_idx = x86_mmu_index(env);
-    uint64_t off = addr & ~TARGET_PAGE_MASK;
+    uint64_t off;
     CPUTLBEntry *e;
     CPUTLBEntryFull *full;
     uint64_t tag;
 
+    /* Segment checks as for a store (the operand is written). */
+    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
+    off = addr & ~TARGET_PAGE_MASK;
     if (off + size > TARGET_PAGE_SIZE) {
         return NULL;
     }
     e = tlb_lookup_fill(env, addr, MMU_DATA_STORE, mmu_idx);
     tag = tlb_tag(e, MMU_DATA_STORE);
-    if (tag & TLB_MMIO) {
-        return NULL;
+    if (tag & (TLB_MMIO | TLB_WATCHPOINT)) {
+        return NULL;    /* devices, and data breakpoints to record */
     }
     if (tag & TLB_NOTDIRTY) {
         full = tlb_full(tcg, mmu_idx, addr);

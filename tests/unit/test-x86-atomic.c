@@ -20,7 +20,7 @@
 
 static void *test_ram_host_rmw(CPUX86State *env, uint64_t addr, int size)
 {
-    (void)env;
+    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
     if (addr >= TEST_RAM_SIZE || TEST_RAM_SIZE - addr < (uint64_t)size) {
         return NULL;    /* the load that follows raises the #PF */
     }

@@ -30,6 +30,7 @@ static uint64_t test_ram_load(CPUX86State *env, uint64_t addr, int size,
 static void test_ram_store(CPUX86State *env, uint64_t addr, uint64_t val, int size)
 {
     addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
+    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
     if (addr >= TEST_RAM_SIZE || TEST_RAM_SIZE - addr < (uint64_t)size) {
         env->cr[2] = addr;
         raise_exception_err(env, EXCP0E_PAGE, 2);
