@@ -17,6 +17,7 @@
 #include "hw/boards.h"
 #include "hw/char/serial.h"
 #include "accel/tcg/tcg-accel-ops.h"
+#include "accel/tcg/cpu-exec.h"
 #include "target/x86/cpu-qom.h"
 #include "migration/savevm.h"
 #include "monitor/monitor.h"
@@ -381,12 +382,35 @@ static int dump_vmstate(const char *path)
     return 0;
 }
 
-/* -accel: only the software CPU for now. */
+/* -accel tcg[,jit=on|off]: only the software CPU for now. */
 static bool select_accelerator(const char *accel, Error **errp)
 {
-    if (accel && strcmp(accel, "tcg")) {
-        error_setg(errp, "-accel %s: invalid accelerator %s", accel, accel);
+    const char *opts = accel ? strchr(accel, ',') : NULL;
+    size_t len = accel ? (opts ? (size_t)(opts - accel) : strlen(accel)) : 0;
+
+    if (accel && (len != 3 || strncmp(accel, "tcg", 3))) {
+        error_setg(errp, "-accel %s: invalid accelerator %.*s", accel,
+                   (int)len, accel);
         return false;
+    }
+    while (opts && *opts) {
+        const char *opt = opts + 1;
+        const char *end = strchr(opt, ',');
+        size_t n = end ? (size_t)(end - opt) : strlen(opt);
+
+        if (n == 6 && !strncmp(opt, "jit=on", 6)) {
+            if (!tcg_set_jit_enabled(true)) {
+                error_setg(errp, "-accel %s: this host has no JIT", accel);
+                return false;
+            }
+        } else if (n == 7 && !strncmp(opt, "jit=off", 7)) {
+            tcg_set_jit_enabled(false);
+        } else {
+            error_setg(errp, "-accel %s: invalid option '%.*s' (jit=on|off)",
+                       accel, (int)n, opt);
+            return false;
+        }
+        opts = end;
     }
     tcg_accel_register();
     return true;

@@ -28,6 +28,7 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns)
     tb->flags = env->hflags;
     tb->icount = 0;
     tb->size = 0;
+    tb->jit = NULL;
     max_insns = MIN(max_insns, TB_MAX_INSNS);
 
     while (tb->icount < max_insns) {
@@ -68,7 +69,8 @@ static void code_buffer_alloc_locked(size_t size)
         munmap(tb_ctx.buf, tb_ctx.buf_size);
     }
     /* Reserved, not committed: pages appear as TBs are written. */
-    tb_ctx.buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
+    /* Executable too: the JIT's code follows each TB it compiles. */
+    tb_ctx.buf = mmap(NULL, size, PROT_READ | PROT_WRITE | PROT_EXEC,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (tb_ctx.buf == MAP_FAILED) {
         fprintf(stderr, "osprey: TCG code buffer: cannot map %zu bytes: %s\n",
@@ -106,6 +108,25 @@ void tcg_set_code_buffer_size(size_t bytes)
         code_buffer_alloc_locked(bytes);
     }
     pthread_mutex_unlock(&tb_ctx.lock);
+}
+
+bool tcg_set_jit_enabled(bool on)
+{
+    if (on && !x86_jit_available()) {
+        return false;
+    }
+    pthread_mutex_lock(&tb_ctx.lock);
+    tb_ctx.jit_off = !on;
+    if (tb_ctx.initialised) {
+        tb_flush_locked();
+    }
+    pthread_mutex_unlock(&tb_ctx.lock);
+    return true;
+}
+
+bool tcg_jit_enabled(void)
+{
+    return !tb_ctx.jit_off && x86_jit_available();
 }
 
 /* Room for one more TB of the largest size, or NULL when full. */
@@ -209,6 +230,20 @@ retry:
     tb->jmp_list_head = 0;
     tb->jmp_list_next[0] = tb->jmp_list_next[1] = 0;
     tb->chain_mask = tb_chain_mask(tb);
+    tb->jit = NULL;
+    if (!tb_ctx.jit_off) {
+        uint8_t *code = tb_ctx.buf + tb_ctx.buf_used;
+        size_t used = x86_jit_translate(tb->insns, tb->icount, code,
+                                        tb_ctx.buf_size - tb_ctx.buf_used);
+        if (used) {
+            /* A full buffer just leaves this TB to the interpreter. */
+            tb->jit = (X86JitFn *)code;
+            tb_ctx.buf_used += (used + 15) & ~(size_t)15;
+            tb_ctx.jit_tbs++;
+            tb_ctx.jit_insns += tb->icount;
+            tb_ctx.jit_inline += x86_jit_count_inline(tb->insns, tb->icount);
+        }
+    }
     (void)cs_base;
     (void)flags;
     tb_link_locked(tb);

@@ -1,0 +1,580 @@
+/*
+ * x86-64 host JIT for decoded TBs.  See include/target/x86/jit.h.
+ *
+ * Code shape: rbx holds env for the whole TB; rax, rcx are scratch.
+ * Guest registers live in env->regs (no register caching), so an inline
+ * form is a load, one or two host ALU instructions and a store, and a
+ * handler call needs no write-back.  Inline forms are recognised by the
+ * handler the decoder picked (family and operand size), so they cover
+ * exactly the forms whose interpreter semantics they copy.
+ */
+#include "util/osdep.h"
+#include "insn.h"
+#include "target/x86/jit.h"
+#include "accel/tcg/cputlb.h"
+
+#if defined(__x86_64__)
+
+extern const X86Family x86_fam_add_EG, x86_fam_add_GE, x86_fam_add_AI, x86_fam_add_EI;
+extern const X86Family x86_fam_or_EG, x86_fam_or_GE, x86_fam_or_AI, x86_fam_or_EI;
+extern const X86Family x86_fam_and_EG, x86_fam_and_GE, x86_fam_and_AI, x86_fam_and_EI;
+extern const X86Family x86_fam_sub_EG, x86_fam_sub_GE, x86_fam_sub_AI, x86_fam_sub_EI;
+extern const X86Family x86_fam_xor_EG, x86_fam_xor_GE, x86_fam_xor_AI, x86_fam_xor_EI;
+extern const X86Family x86_fam_cmp_EG, x86_fam_cmp_GE, x86_fam_cmp_AI, x86_fam_cmp_EI;
+extern const X86Family x86_fam_test_EG, x86_fam_test_AI, x86_fam_test_EI;
+extern const X86Family x86_fam_mov_EG, x86_fam_mov_GE, x86_fam_mov_ZI, x86_fam_mov_EI;
+extern const X86Family x86_fam_not, x86_fam_neg, x86_fam_lea;
+extern const X86Family x86_fam_rol_I, x86_fam_ror_I, x86_fam_shl_I, x86_fam_shr_I,
+                       x86_fam_sar_I;
+extern const X86Family x86_fam_rol_1, x86_fam_ror_1, x86_fam_shl_1, x86_fam_shr_1,
+                       x86_fam_sar_1;
+extern const X86Family x86_fam_movzx_b, x86_fam_movzx_w, x86_fam_movsx_b,
+                       x86_fam_movsx_w, x86_fam_movsxd;
+
+/* What an instruction is to the JIT. */
+enum {
+    J_HELPER,      /* call the interpreter handler */
+    J_ALU,         /* dst op= src (reg or imm) */
+    J_MOV,         /* dst = src (reg or imm) */
+    J_NOT,
+    J_NEG,
+    J_SHIFT,       /* by a constant */
+    J_LEA,
+    J_MOVX,        /* MOVZX/MOVSX/MOVSXD from a register */
+};
+/* Operand forms: which of ModRM.reg/rm/EAX/imm are dst and src. */
+enum { FORM_EG, FORM_GE, FORM_AI, FORM_EI, FORM_ZI, FORM_E };
+/* ALU operations, with their host opcode (op r/m, reg). */
+enum { A_ADD, A_OR, A_AND, A_SUB, A_XOR, A_CMP, A_TEST };
+static const uint8_t alu_opcode[] = { 0x01, 0x09, 0x21, 0x29, 0x31, 0x29, 0x21 };
+/* Shift kinds: the host's /digit for C1. */
+enum { S_ROL = 0, S_ROR = 1, S_SHL = 4, S_SHR = 5, S_SAR = 7 };
+/* MOVX kinds. */
+enum { X_ZB, X_ZW, X_SB, X_SW, X_SD };
+
+/* Flag effect, for the liveness pass. */
+enum {
+    FL_NONE,       /* no flag touched, cannot fault */
+    FL_WRITE,      /* writes all arithmetic flags, reads none */
+    FL_PASS,       /* writes some, passes the others through */
+    FL_ANY,        /* a handler call: reads all */
+};
+
+typedef struct JitOpDesc {
+    const X86Family *fam;
+    uint8_t kind, form, op;
+} JitOpDesc;
+
+static const JitOpDesc jit_ops[] = {
+#define ALU4(name, OP) \
+    { &x86_fam_##name##_EG, J_ALU, FORM_EG, OP }, \
+    { &x86_fam_##name##_GE, J_ALU, FORM_GE, OP }, \
+    { &x86_fam_##name##_AI, J_ALU, FORM_AI, OP }, \
+    { &x86_fam_##name##_EI, J_ALU, FORM_EI, OP },
+    ALU4(add, A_ADD) ALU4(or, A_OR) ALU4(and, A_AND) ALU4(sub, A_SUB)
+    ALU4(xor, A_XOR) ALU4(cmp, A_CMP)
+#undef ALU4
+    { &x86_fam_test_EG, J_ALU, FORM_EG, A_TEST },
+    { &x86_fam_test_AI, J_ALU, FORM_AI, A_TEST },
+    { &x86_fam_test_EI, J_ALU, FORM_EI, A_TEST },
+    { &x86_fam_mov_EG, J_MOV, FORM_EG, 0 },
+    { &x86_fam_mov_GE, J_MOV, FORM_GE, 0 },
+    { &x86_fam_mov_ZI, J_MOV, FORM_ZI, 0 },
+    { &x86_fam_mov_EI, J_MOV, FORM_EI, 0 },
+    { &x86_fam_not, J_NOT, FORM_E, 0 },
+    { &x86_fam_neg, J_NEG, FORM_E, 0 },
+    { &x86_fam_rol_I, J_SHIFT, FORM_EI, S_ROL },
+    { &x86_fam_ror_I, J_SHIFT, FORM_EI, S_ROR },
+    { &x86_fam_shl_I, J_SHIFT, FORM_EI, S_SHL },
+    { &x86_fam_shr_I, J_SHIFT, FORM_EI, S_SHR },
+    { &x86_fam_sar_I, J_SHIFT, FORM_EI, S_SAR },
+    { &x86_fam_rol_1, J_SHIFT, FORM_E, S_ROL },
+    { &x86_fam_ror_1, J_SHIFT, FORM_E, S_ROR },
+    { &x86_fam_shl_1, J_SHIFT, FORM_E, S_SHL },
+    { &x86_fam_shr_1, J_SHIFT, FORM_E, S_SHR },
+    { &x86_fam_sar_1, J_SHIFT, FORM_E, S_SAR },
+    { &x86_fam_lea, J_LEA, FORM_GE, 0 },
+    { &x86_fam_movzx_b, J_MOVX, FORM_GE, X_ZB },
+    { &x86_fam_movzx_w, J_MOVX, FORM_GE, X_ZW },
+    { &x86_fam_movsx_b, J_MOVX, FORM_GE, X_SB },
+    { &x86_fam_movsx_w, J_MOVX, FORM_GE, X_SW },
+    { &x86_fam_movsxd, J_MOVX, FORM_GE, X_SD },
+};
+
+/* One instruction as the JIT sees it. */
+typedef struct JitInsn {
+    uint8_t kind, form, op, ot;
+    uint8_t flags;        /* FL_* */
+    uint8_t count;        /* J_SHIFT: masked count */
+    bool live_out;        /* some later read may see the flags it sets */
+} JitInsn;
+
+static bool fits_s32(int64_t v)
+{
+    return v == (int32_t)v;
+}
+
+static void classify(const DecodedInsn *d, JitInsn *j)
+{
+    memset(j, 0, sizeof(*j));
+    j->kind = J_HELPER;
+    j->flags = FL_ANY;
+    if (d->ot != MO_32 && d->ot != MO_64) {
+        return;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(jit_ops); i++) {
+        const JitOpDesc *o = &jit_ops[i];
+        bool mem = o->kind == J_LEA;
+
+        if (d->handler != o->fam->h[d->ot][mem] || !d->handler) {
+            continue;
+        }
+        if (!mem && d->mod != 3 && o->form != FORM_AI && o->form != FORM_ZI) {
+            return;   /* a memory form sharing the handler: cannot be */
+        }
+        j->kind = o->kind;
+        j->form = o->form;
+        j->op = o->op;
+        j->ot = d->ot;
+        break;
+    }
+    switch (j->kind) {
+    case J_HELPER:
+        return;
+    case J_ALU:
+        if ((j->form == FORM_AI || j->form == FORM_EI) && d->ot == MO_64 &&
+            !fits_s32(d->imm)) {
+            j->kind = J_HELPER;
+            return;
+        }
+        j->flags = FL_WRITE;
+        return;
+    case J_NEG:
+        j->flags = FL_WRITE;
+        return;
+    case J_SHIFT:
+        j->count = (j->form == FORM_E ? 1 : d->imm) & (d->ot == MO_64 ? 63 : 31);
+        j->flags = !j->count ? FL_NONE
+                 : (j->op == S_ROL || j->op == S_ROR) ? FL_PASS : FL_WRITE;
+        return;
+    case J_LEA:
+        /* 64-bit addressing with a base register: the value is
+         * base + index * scale + disp, whatever the segment. */
+        if (d->lmask != ~0ULL || d->aflag != MO_64 || d->base == X86_REG_NONE ||
+            !fits_s32(d->disp)) {
+            j->kind = J_HELPER;
+            return;
+        }
+        j->flags = FL_NONE;
+        return;
+    case J_MOVX:
+        if (j->op == X_SD && d->ot != MO_64) {
+            j->kind = J_HELPER;
+            return;
+        }
+        j->flags = FL_NONE;
+        return;
+    default:
+        j->flags = FL_NONE;
+        return;
+    }
+}
+
+/* Rotates only keep the other flags: with live flags the handler does it. */
+static bool needs_helper(const JitInsn *j)
+{
+    return j->kind == J_HELPER || (j->flags == FL_PASS && j->live_out);
+}
+
+/* ---- emitter ------------------------------------------------------------ */
+
+enum { H_RAX = 0, H_RCX = 1, H_RBX = 3, H_RSI = 6, H_RDI = 7 };
+#define MAX_FIXUPS (TB_MAX_INSNS_JIT + 1)
+#define TB_MAX_INSNS_JIT 256
+
+typedef struct Emit {
+    uint8_t *start, *p, *end;
+    bool full;
+    int nfix;
+    uint32_t fix[MAX_FIXUPS];   /* offsets of rel32 fields to the stop exit */
+} Emit;
+
+static void e8(Emit *e, uint8_t v)
+{
+    if (e->p < e->end) {
+        *e->p++ = v;
+    } else {
+        e->full = true;
+    }
+}
+static void e32(Emit *e, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) {
+        e8(e, v >> (8 * i));
+    }
+}
+static void e64(Emit *e, uint64_t v)
+{
+    e32(e, v);
+    e32(e, v >> 32);
+}
+static void rex_w(Emit *e, bool w)
+{
+    if (w) {
+        e8(e, 0x48);
+    }
+}
+/* ModRM for [rbx + disp32] with reg field r. */
+static void m_env(Emit *e, int r, uint32_t off)
+{
+    e8(e, 0x80 | (r << 3) | H_RBX);
+    e32(e, off);
+}
+
+#define REG_OFF(r) ((uint32_t)(offsetof(CPUX86State, regs) + 8 * (r)))
+#define ENV_OFF(f) ((uint32_t)offsetof(CPUX86State, f))
+
+/* mov eax/rax, [env + off] */
+static void emit_ld(Emit *e, bool w, int r, uint32_t off)
+{
+    rex_w(e, w);
+    e8(e, 0x8b);
+    m_env(e, r, off);
+}
+/* mov [env + off], rax (64 bits: a 32-bit result is already zero-extended) */
+static void emit_st(Emit *e, int r, uint32_t off)
+{
+    e8(e, 0x48);
+    e8(e, 0x89);
+    m_env(e, r, off);
+}
+/* mov dword/qword [env + off], simm32 */
+static void st_imm(Emit *e, bool w, uint32_t off, uint32_t imm)
+{
+    rex_w(e, w);
+    e8(e, 0xc7);
+    m_env(e, 0, off);
+    e32(e, imm);
+}
+/* op r/m=dst, reg=src between host registers */
+static void rr(Emit *e, bool w, uint8_t opc, int dst, int src)
+{
+    rex_w(e, w);
+    e8(e, opc);
+    e8(e, 0xc0 | (src << 3) | dst);
+}
+/* Load a constant: 32-bit zero-extended, or a sign-extended 32-bit one. */
+static void mov_imm(Emit *e, bool w, int r, uint64_t imm)
+{
+    if (!w) {
+        e8(e, 0xb8 + r);
+        e32(e, imm);
+    } else if (fits_s32(imm)) {
+        e8(e, 0x48);
+        e8(e, 0xc7);
+        e8(e, 0xc0 | r);
+        e32(e, imm);
+    } else {
+        e8(e, 0x48);
+        e8(e, 0xb8 + r);
+        e64(e, imm);
+    }
+}
+static void shift_imm(Emit *e, bool w, int kind, int r, int count)
+{
+    rex_w(e, w);
+    e8(e, 0xc1);
+    e8(e, 0xc0 | (kind << 3) | r);
+    e8(e, count);
+}
+/* add/sub qword [env + off], imm32 */
+static void add_mem(Emit *e, uint32_t off, int32_t v)
+{
+    e8(e, 0x48);
+    e8(e, 0x81);
+    m_env(e, v < 0 ? 5 : 0, off);
+    e32(e, v < 0 ? -v : v);
+}
+static void emit_cc(Emit *e, int op, bool dst_rax, int src)
+{
+    st_imm(e, false, ENV_OFF(cc_op), op);
+    if (dst_rax) {
+        emit_st(e, H_RAX, ENV_OFF(cc_dst));
+    }
+    if (src < 0) {
+        st_imm(e, true, ENV_OFF(cc_src), 0);
+    } else {
+        emit_st(e, src, ENV_OFF(cc_src));
+    }
+}
+
+/* The (dst, src) guest registers of a form; src < 0 means the immediate. */
+static void form_regs(const DecodedInsn *d, int form, int *dst, int *src)
+{
+    switch (form) {
+    case FORM_EG: *dst = d->rm; *src = d->reg; break;
+    case FORM_GE: *dst = d->reg; *src = d->rm; break;
+    case FORM_AI: *dst = R_EAX; *src = -1; break;
+    case FORM_EI: *dst = d->rm; *src = -1; break;
+    case FORM_ZI: *dst = d->reg; *src = -1; break;
+    default: *dst = d->rm; *src = -1; break;
+    }
+}
+
+static void gen_inline(Emit *e, const DecodedInsn *d, const JitInsn *j)
+{
+    bool w = j->ot == MO_64;
+    int dst, src;
+
+    form_regs(d, j->form, &dst, &src);
+    switch (j->kind) {
+    case J_MOV:
+        if (src >= 0) {
+            emit_ld(e, w, H_RAX, REG_OFF(src));
+        } else {
+            mov_imm(e, w, H_RAX, w ? d->imm : (uint32_t)d->imm);
+        }
+        emit_st(e, H_RAX, REG_OFF(dst));
+        break;
+    case J_ALU: {
+        static const uint8_t cc_base[] = {
+            [A_ADD] = CC_OP_ADDB, [A_OR] = CC_OP_LOGICB, [A_AND] = CC_OP_LOGICB,
+            [A_SUB] = CC_OP_SUBB, [A_XOR] = CC_OP_LOGICB, [A_CMP] = CC_OP_SUBB,
+            [A_TEST] = CC_OP_LOGICB,
+        };
+        bool logic = cc_base[j->op] == CC_OP_LOGICB;
+
+        emit_ld(e, w, H_RAX, REG_OFF(dst));
+        if (src >= 0) {
+            emit_ld(e, w, H_RCX, REG_OFF(src));
+        } else {
+            mov_imm(e, w, H_RCX, w ? d->imm : (uint32_t)d->imm);
+        }
+        rr(e, w, alu_opcode[j->op], H_RAX, H_RCX);
+        if (j->op != A_CMP && j->op != A_TEST) {
+            emit_st(e, H_RAX, REG_OFF(dst));
+        }
+        if (j->live_out) {
+            emit_cc(e, cc_base[j->op] + j->ot, true, logic ? -1 : H_RCX);
+        }
+        break;
+    }
+    case J_NOT:
+        emit_ld(e, w, H_RAX, REG_OFF(dst));
+        rex_w(e, w);
+        e8(e, 0xf7);
+        e8(e, 0xd0);            /* not eax */
+        emit_st(e, H_RAX, REG_OFF(dst));
+        break;
+    case J_NEG:
+        emit_ld(e, w, H_RCX, REG_OFF(dst));
+        rr(e, w, 0x89, H_RAX, H_RCX);
+        rex_w(e, w);
+        e8(e, 0xf7);
+        e8(e, 0xd8);            /* neg eax */
+        emit_st(e, H_RAX, REG_OFF(dst));
+        if (j->live_out) {
+            emit_cc(e, CC_OP_SUBB + j->ot, true, H_RCX);
+        }
+        break;
+    case J_SHIFT:
+        emit_ld(e, w, H_RAX, REG_OFF(dst));
+        if (j->count) {
+            bool cc = j->live_out && j->flags == FL_WRITE;
+            if (cc) {
+                rr(e, w, 0x89, H_RCX, H_RAX);
+                if (j->count > 1) {
+                    shift_imm(e, w, j->op, H_RCX, j->count - 1);
+                }
+            }
+            shift_imm(e, w, j->op, H_RAX, j->count);
+            emit_st(e, H_RAX, REG_OFF(dst));
+            if (cc) {
+                emit_cc(e, (j->op == S_SHL ? CC_OP_SHLB : CC_OP_SARB) + j->ot,
+                       true, H_RCX);
+            }
+        } else {
+            emit_st(e, H_RAX, REG_OFF(dst));   /* count 0: zero-extends only */
+        }
+        break;
+    case J_LEA:
+        emit_ld(e, true, H_RAX, REG_OFF(d->base));
+        if (d->index != X86_REG_NONE) {
+            emit_ld(e, true, H_RCX, REG_OFF(d->index));
+        }
+        rex_w(e, w);
+        e8(e, 0x8d);
+        if (d->index != X86_REG_NONE) {
+            e8(e, 0x84);        /* [sib + disp32], reg eax */
+            e8(e, (d->scale << 6) | (H_RCX << 3) | H_RAX);
+        } else {
+            e8(e, 0x80);        /* [rax + disp32] */
+        }
+        e32(e, d->disp);
+        emit_st(e, H_RAX, REG_OFF(d->reg));
+        break;
+    case J_MOVX: {
+        static const uint8_t opc[] = { [X_ZB] = 0xb6, [X_ZW] = 0xb7,
+                                       [X_SB] = 0xbe, [X_SW] = 0xbf };
+        uint32_t off = j->op == X_ZB || j->op == X_SB
+                     ? (uint32_t)offsetof(CPUX86State, regs) + d->rm8
+                     : REG_OFF(d->rm);
+
+        if (j->op == X_SD) {
+            e8(e, 0x48);
+            e8(e, 0x63);        /* movsxd rax, dword [m] */
+        } else {
+            rex_w(e, w && (j->op == X_SB || j->op == X_SW));
+            e8(e, 0x0f);
+            e8(e, opc[j->op]);
+        }
+        m_env(e, H_RAX, off);
+        emit_st(e, H_RAX, REG_OFF(d->reg));
+        break;
+    }
+    }
+}
+
+static void gen_call(Emit *e, const DecodedInsn *d)
+{
+    rr(e, true, 0x89, H_RDI, H_RBX);      /* mov rdi, rbx */
+    e8(e, 0x48);
+    e8(e, 0xb8 + H_RSI);                  /* movabs rsi, d */
+    e64(e, (uintptr_t)d);
+    e8(e, 0x48);
+    e8(e, 0xb8 + H_RAX);                  /* movabs rax, handler */
+    e64(e, (uintptr_t)d->handler);
+    e8(e, 0xff);
+    e8(e, 0xd0);                          /* call rax */
+    /* A store into this TB's code: leave after this instruction. */
+    emit_ld(e, true, H_RAX, ENV_OFF(tcg));
+    e8(e, 0x83);
+    e8(e, 0xb8);                          /* cmp dword [rax + disp32], 0 */
+    e32(e, offsetof(TCGCPUState, tb_stop));
+    e8(e, 0);
+    e8(e, 0x0f);
+    e8(e, 0x85);                          /* jne stop */
+    if (e->nfix < MAX_FIXUPS) {
+        e->fix[e->nfix++] = e->p - e->start;
+    } else {
+        e->full = true;
+    }
+    e32(e, 0);
+}
+
+static void compute_liveness(JitInsn *j, int n)
+{
+    bool live = true;   /* whoever runs next may read them */
+
+    for (int i = n - 1; i >= 0; i--) {
+        j[i].live_out = live;
+        if (needs_helper(&j[i])) {
+            live = true;
+        } else if (j[i].flags == FL_WRITE) {
+            live = false;
+        }
+        /* FL_NONE, and FL_PASS done inline (output dead): unchanged */
+    }
+}
+
+int x86_jit_count_inline(const DecodedInsn *insns, int n)
+{
+    JitInsn j[TB_MAX_INSNS_JIT];
+    int count = 0;
+
+    n = MIN(n, TB_MAX_INSNS_JIT);
+    for (int i = 0; i < n; i++) {
+        classify(&insns[i], &j[i]);
+    }
+    compute_liveness(j, n);
+    for (int i = 0; i < n; i++) {
+        count += !needs_helper(&j[i]);
+    }
+    return count;
+}
+
+bool x86_jit_available(void)
+{
+    return true;
+}
+
+size_t x86_jit_translate(const DecodedInsn *insns, int n, uint8_t *code,
+                         size_t room)
+{
+    JitInsn j[TB_MAX_INSNS_JIT];
+    Emit e = { .start = code, .p = code, .end = code + room };
+    int pend_n = 0;
+    uint32_t pend_len = 0;
+
+    if (n <= 0 || n > TB_MAX_INSNS_JIT) {
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        classify(&insns[i], &j[i]);
+    }
+    compute_liveness(j, n);
+
+    e8(&e, 0x53);                         /* push rbx */
+    rr(&e, true, 0x89, H_RBX, H_RDI);     /* mov rbx, rdi */
+    for (int i = 0; i < n; i++) {
+        const DecodedInsn *d = &insns[i];
+
+        pend_n++;
+        if (!needs_helper(&j[i])) {
+            gen_inline(&e, d, &j[i]);
+            pend_len += d->len;
+            continue;
+        }
+        /* The handler sees rip at its instruction, and this one counted. */
+        add_mem(&e, ENV_OFF(icount_budget), -pend_n);
+        pend_n = 0;
+        if (pend_len) {
+            add_mem(&e, ENV_OFF(rip), pend_len);
+            pend_len = 0;
+        }
+        gen_call(&e, d);
+    }
+    if (pend_n) {
+        add_mem(&e, ENV_OFF(icount_budget), -pend_n);
+    }
+    if (pend_len) {
+        add_mem(&e, ENV_OFF(rip), pend_len);
+    }
+    e8(&e, 0x31);
+    e8(&e, 0xc0);                         /* xor eax, eax */
+    e8(&e, 0x5b);                         /* pop rbx */
+    e8(&e, 0xc3);                         /* ret */
+    /* stop: */
+    for (int i = 0; i < e.nfix && !e.full; i++) {
+        int32_t rel = (int32_t)((e.p - e.start) - (e.fix[i] + 4));
+        memcpy(e.start + e.fix[i], &rel, 4);
+    }
+    e8(&e, 0xb8);
+    e32(&e, 1);                           /* mov eax, 1 */
+    e8(&e, 0x5b);
+    e8(&e, 0xc3);
+    if (e.full) {
+        return 0;
+    }
+    return e.p - e.start;
+}
+
+#else /* !__x86_64__ */
+
+bool x86_jit_available(void)
+{
+    return false;
+}
+
+size_t x86_jit_translate(const DecodedInsn *insns, int n, uint8_t *code,
+                         size_t room)
+{
+    return 0;
+}
+
+int x86_jit_count_inline(const DecodedInsn *insns, int n)
+{
+    return 0;
+}
+
+#endif
