@@ -233,7 +233,7 @@ retry:
     tb->jit = NULL;
     if (!tb_ctx.jit_off) {
         uint8_t *code = tb_ctx.buf + tb_ctx.buf_used;
-        size_t used = x86_jit_translate(tb->insns, tb->icount, code,
+        size_t used = x86_jit_translate(tb->flags, tb->insns, tb->icount, code,
                                         tb_ctx.buf_size - tb_ctx.buf_used);
         if (used) {
             /* A full buffer just leaves this TB to the interpreter. */

@@ -12,6 +12,7 @@
 #include "insn.h"
 #include "target/x86/jit.h"
 #include "accel/tcg/cputlb.h"
+#include "target/x86/mmu.h"
 
 #if defined(__x86_64__)
 
@@ -63,24 +64,27 @@ enum {
 typedef struct JitOpDesc {
     const X86Family *fam;
     uint8_t kind, form, op;
+    bool mem;             /* the memory form is done inline too */
 } JitOpDesc;
 
 static const JitOpDesc jit_ops[] = {
 #define ALU4(name, OP) \
     { &x86_fam_##name##_EG, J_ALU, FORM_EG, OP }, \
-    { &x86_fam_##name##_GE, J_ALU, FORM_GE, OP }, \
+    { &x86_fam_##name##_GE, J_ALU, FORM_GE, OP, true }, \
     { &x86_fam_##name##_AI, J_ALU, FORM_AI, OP }, \
     { &x86_fam_##name##_EI, J_ALU, FORM_EI, OP },
     ALU4(add, A_ADD) ALU4(or, A_OR) ALU4(and, A_AND) ALU4(sub, A_SUB)
     ALU4(xor, A_XOR) ALU4(cmp, A_CMP)
 #undef ALU4
-    { &x86_fam_test_EG, J_ALU, FORM_EG, A_TEST },
+    { &x86_fam_test_EG, J_ALU, FORM_EG, A_TEST, true },
     { &x86_fam_test_AI, J_ALU, FORM_AI, A_TEST },
-    { &x86_fam_test_EI, J_ALU, FORM_EI, A_TEST },
-    { &x86_fam_mov_EG, J_MOV, FORM_EG, 0 },
-    { &x86_fam_mov_GE, J_MOV, FORM_GE, 0 },
+    { &x86_fam_test_EI, J_ALU, FORM_EI, A_TEST, true },
+    { &x86_fam_cmp_EG, J_ALU, FORM_EG, A_CMP, true },
+    { &x86_fam_cmp_EI, J_ALU, FORM_EI, A_CMP, true },
+    { &x86_fam_mov_EG, J_MOV, FORM_EG, 0, true },
+    { &x86_fam_mov_GE, J_MOV, FORM_GE, 0, true },
     { &x86_fam_mov_ZI, J_MOV, FORM_ZI, 0 },
-    { &x86_fam_mov_EI, J_MOV, FORM_EI, 0 },
+    { &x86_fam_mov_EI, J_MOV, FORM_EI, 0, true },
     { &x86_fam_not, J_NOT, FORM_E, 0 },
     { &x86_fam_neg, J_NEG, FORM_E, 0 },
     { &x86_fam_rol_I, J_SHIFT, FORM_EI, S_ROL },
@@ -94,11 +98,11 @@ static const JitOpDesc jit_ops[] = {
     { &x86_fam_shr_1, J_SHIFT, FORM_E, S_SHR },
     { &x86_fam_sar_1, J_SHIFT, FORM_E, S_SAR },
     { &x86_fam_lea, J_LEA, FORM_GE, 0 },
-    { &x86_fam_movzx_b, J_MOVX, FORM_GE, X_ZB },
-    { &x86_fam_movzx_w, J_MOVX, FORM_GE, X_ZW },
-    { &x86_fam_movsx_b, J_MOVX, FORM_GE, X_SB },
-    { &x86_fam_movsx_w, J_MOVX, FORM_GE, X_SW },
-    { &x86_fam_movsxd, J_MOVX, FORM_GE, X_SD },
+    { &x86_fam_movzx_b, J_MOVX, FORM_GE, X_ZB, true },
+    { &x86_fam_movzx_w, J_MOVX, FORM_GE, X_ZW, true },
+    { &x86_fam_movsx_b, J_MOVX, FORM_GE, X_SB, true },
+    { &x86_fam_movsx_w, J_MOVX, FORM_GE, X_SW, true },
+    { &x86_fam_movsxd, J_MOVX, FORM_GE, X_SD, true },
 };
 
 /* One instruction as the JIT sees it. */
@@ -107,11 +111,28 @@ typedef struct JitInsn {
     uint8_t flags;        /* FL_* */
     uint8_t count;        /* J_SHIFT: masked count */
     bool live_out;        /* some later read may see the flags it sets */
+    bool mem;             /* memory operand, through the inline TLB path */
 } JitInsn;
 
 static bool fits_s32(int64_t v)
 {
     return v == (int32_t)v;
+}
+
+/* rip-relative: mod 00, rm 101 and no SIB (64-bit code). */
+static bool is_rip_rel(const DecodedInsn *d)
+{
+    return d->mod == 0 && (d->rm & 7) == 5;
+}
+
+/*
+ * A memory operand the inline path can address: 64-bit code and
+ * addressing, a flat segment (base 0; FS/GS go to the handler).
+ */
+static bool mem_inline_ok(const DecodedInsn *d)
+{
+    return d->lmask == ~0ULL && d->aflag == MO_64 && d->seg == R_SEG_FLAT &&
+           d->disp >= -0x7fff0000LL && d->disp <= 0x7fff0000LL;
 }
 
 static void classify(const DecodedInsn *d, JitInsn *j)
@@ -126,11 +147,16 @@ static void classify(const DecodedInsn *d, JitInsn *j)
         const JitOpDesc *o = &jit_ops[i];
         bool mem = o->kind == J_LEA;
 
-        if (d->handler != o->fam->h[d->ot][mem] || !d->handler) {
-            continue;
+        if (!d->handler) {
+            return;
         }
-        if (!mem && d->mod != 3 && o->form != FORM_AI && o->form != FORM_ZI) {
-            return;   /* a memory form sharing the handler: cannot be */
+        if (d->handler == o->fam->h[d->ot][1] && o->mem && d->mod != 3) {
+            if (!mem_inline_ok(d)) {
+                return;
+            }
+            j->mem = true;
+        } else if (d->handler != o->fam->h[d->ot][mem]) {
+            continue;
         }
         j->kind = o->kind;
         j->form = o->form;
@@ -188,15 +214,32 @@ static bool needs_helper(const JitInsn *j)
 
 /* ---- emitter ------------------------------------------------------------ */
 
-enum { H_RAX = 0, H_RCX = 1, H_RBX = 3, H_RSI = 6, H_RDI = 7 };
+enum { H_RAX = 0, H_RCX = 1, H_RDX = 2, H_RBX = 3, H_RSI = 6, H_RDI = 7 };
 #define MAX_FIXUPS (TB_MAX_INSNS_JIT + 1)
 #define TB_MAX_INSNS_JIT 256
+
+/* An out-of-line TLB miss path, emitted after the TB's exits. */
+typedef struct SlowPath {
+    const DecodedInsn *d;
+    uint32_t jne_fix;     /* rel32 of the fast path's jne */
+    uint32_t ret_off;     /* where the fast path continues */
+    uint8_t size;
+    bool store;
+    int pend_n;           /* instructions not yet taken off the budget */
+    uint32_t pend_len;    /* bytes rip lags behind this instruction */
+} SlowPath;
 
 typedef struct Emit {
     uint8_t *start, *p, *end;
     bool full;
     int nfix;
     uint32_t fix[MAX_FIXUPS];   /* offsets of rel32 fields to the stop exit */
+    int nslow;
+    SlowPath slow[TB_MAX_INSNS_JIT];
+    /* Pending budget/rip updates at the instruction being emitted. */
+    int pend_n;
+    uint32_t pend_len;
+    int mmu_idx;
 } Emit;
 
 static void e8(Emit *e, uint8_t v)
@@ -321,12 +364,200 @@ static void form_regs(const DecodedInsn *d, int form, int *dst, int *src)
     }
 }
 
+/* Effective (= linear: flat segment) address of d's memory operand -> rax. */
+static void gen_addr(Emit *e, const DecodedInsn *d)
+{
+    int64_t disp = d->disp;
+
+    if (is_rip_rel(d)) {
+        emit_ld(e, true, H_RAX, ENV_OFF(rip));
+        disp += e->pend_len + d->len;
+    } else if (d->base != X86_REG_NONE) {
+        emit_ld(e, true, H_RAX, REG_OFF(d->base));
+    } else {
+        rr(e, false, 0x31, H_RAX, H_RAX);          /* xor eax, eax */
+    }
+    if (d->index != X86_REG_NONE) {
+        emit_ld(e, true, H_RCX, REG_OFF(d->index));
+        e8(e, 0x48);
+        e8(e, 0x8d);
+        e8(e, 0x84);                               /* lea rax, [rax+rcx*s+disp32] */
+        e8(e, (d->scale << 6) | (H_RCX << 3) | H_RAX);
+        e32(e, disp);
+    } else if (disp) {
+        e8(e, 0x48);
+        e8(e, 0x8d);
+        e8(e, 0x80);                               /* lea rax, [rax+disp32] */
+        e32(e, disp);
+    }
+}
+
+/*
+ * The softmmu fast path, as softmmu_load/softmmu_store do it: the TLB
+ * entry's tag must equal the page of the access's last byte (a page
+ * crossing, MMIO, not-dirty and invalid entries all miss).  Address in
+ * rax; a load leaves the zero-extended value in rdx, a store writes rcx.
+ * Uses rsi, rdi.
+ */
+static void gen_tlb_access(Emit *e, const DecodedInsn *d, int size, bool store)
+{
+    uint32_t table = offsetof(TCGCPUState, table) +
+                     e->mmu_idx * CPU_TLB_SIZE * sizeof(CPUTLBEntry);
+    uint32_t tag = store ? offsetof(CPUTLBEntry, addr_write)
+                         : offsetof(CPUTLBEntry, addr_read);
+    SlowPath *sp;
+
+    _Static_assert(sizeof(CPUTLBEntry) == 32, "TLB index scaling below");
+    rr(e, true, 0x89, H_RSI, H_RAX);               /* mov rsi, rax */
+    shift_imm(e, true, S_SHR, H_RSI, TARGET_PAGE_BITS);
+    e8(e, 0x81);
+    e8(e, 0xe6);                                   /* and esi, imm32 */
+    e32(e, CPU_TLB_SIZE - 1);
+    shift_imm(e, false, S_SHL, H_RSI, 5);
+    e8(e, 0x48);
+    e8(e, 0x03);
+    m_env(e, H_RSI, ENV_OFF(tcg));                 /* add rsi, env->tcg */
+    e8(e, 0x48);
+    e8(e, 0x8d);
+    e8(e, 0xb8);                                   /* lea rdi, [rax+size-1] */
+    e32(e, size - 1);
+    e8(e, 0x48);
+    e8(e, 0x81);
+    e8(e, 0xe7);                                   /* and rdi, PAGE_MASK */
+    e32(e, (uint32_t)TARGET_PAGE_MASK);
+    e8(e, 0x48);
+    e8(e, 0x3b);
+    e8(e, 0xbe);                                   /* cmp rdi, [rsi+disp32] */
+    e32(e, table + tag);
+    e8(e, 0x0f);
+    e8(e, 0x85);                                   /* jne slow */
+    if (e->nslow >= TB_MAX_INSNS_JIT) {
+        e->full = true;
+        return;
+    }
+    sp = &e->slow[e->nslow++];
+    sp->d = d;
+    sp->size = size;
+    sp->store = store;
+    sp->pend_n = e->pend_n;
+    sp->pend_len = e->pend_len;
+    sp->jne_fix = e->p - e->start;
+    e32(e, 0);
+    e8(e, 0x48);
+    e8(e, 0x8b);
+    e8(e, 0xb6);                                   /* mov rsi, [rsi+disp32] */
+    e32(e, table + offsetof(CPUTLBEntry, addend));
+    /* [rsi + rax]: ModRM rm=100 + SIB base=rsi index=rax */
+    if (store) {
+        rex_w(e, size == 8);
+        e8(e, 0x89);                               /* mov [rsi+rax], ecx/rcx */
+        e8(e, 0x0c);
+    } else if (size <= 2) {
+        e8(e, 0x0f);
+        e8(e, size == 1 ? 0xb6 : 0xb7);           /* movzx edx, byte/word */
+        e8(e, 0x14);
+    } else {
+        rex_w(e, size == 8);
+        e8(e, 0x8b);                               /* mov edx/rdx, [rsi+rax] */
+        e8(e, 0x14);
+    }
+    e8(e, 0x06);
+    sp->ret_off = e->p - e->start;
+}
+
+static const uint8_t alu_cc_base[] = {
+    [A_ADD] = CC_OP_ADDB, [A_OR] = CC_OP_LOGICB, [A_AND] = CC_OP_LOGICB,
+    [A_SUB] = CC_OP_SUBB, [A_XOR] = CC_OP_LOGICB, [A_CMP] = CC_OP_SUBB,
+    [A_TEST] = CC_OP_LOGICB,
+};
+
+/* rax op= rcx; the result to dst unless CMP/TEST; flags if live. */
+static void gen_alu_tail(Emit *e, const JitInsn *j, int dst)
+{
+    bool w = j->ot == MO_64;
+    bool logic = alu_cc_base[j->op] == CC_OP_LOGICB;
+
+    rr(e, w, alu_opcode[j->op], H_RAX, H_RCX);
+    if (j->op != A_CMP && j->op != A_TEST) {
+        emit_st(e, H_RAX, REG_OFF(dst));
+    }
+    if (j->live_out) {
+        emit_cc(e, alu_cc_base[j->op] + j->ot, true, logic ? -1 : H_RCX);
+    }
+}
+
+/* Memory forms: a load into a register (MOV, MOVX, ALU reg, [m]), a
+ * compare with memory (CMP/TEST [m], reg/imm) or a store (MOV [m], ...). */
+static void gen_inline_mem(Emit *e, const DecodedInsn *d, const JitInsn *j,
+                           int dst, int src)
+{
+    bool w = j->ot == MO_64;
+    int size = 1 << j->ot;
+
+    gen_addr(e, d);
+    switch (j->kind) {
+    case J_MOV:
+        if (j->form == FORM_GE) {
+            gen_tlb_access(e, d, size, false);
+            emit_st(e, H_RDX, REG_OFF(dst));
+            return;
+        }
+        if (src >= 0) {
+            emit_ld(e, w, H_RCX, REG_OFF(src));
+        } else {
+            mov_imm(e, w, H_RCX, w ? d->imm : (uint32_t)d->imm);
+        }
+        gen_tlb_access(e, d, size, true);
+        return;
+    case J_MOVX: {
+        static const uint8_t src_size[] = { [X_ZB] = 1, [X_ZW] = 2, [X_SB] = 1,
+                                            [X_SW] = 2, [X_SD] = 4 };
+        gen_tlb_access(e, d, src_size[j->op], false);
+        switch (j->op) {
+        case X_SB:
+        case X_SW:
+            rex_w(e, w);
+            e8(e, 0x0f);
+            e8(e, j->op == X_SB ? 0xbe : 0xbf);
+            e8(e, 0xd2);                           /* movsx edx/rdx, dl/dx */
+            break;
+        case X_SD:
+            e8(e, 0x48);
+            e8(e, 0x63);
+            e8(e, 0xd2);                           /* movsxd rdx, edx */
+            break;
+        }
+        emit_st(e, H_RDX, REG_OFF(d->reg));
+        return;
+    }
+    case J_ALU:
+        gen_tlb_access(e, d, size, false);
+        if (j->form == FORM_GE) {                  /* reg op= [m] */
+            rr(e, true, 0x89, H_RCX, H_RDX);       /* mov rcx, rdx */
+            emit_ld(e, w, H_RAX, REG_OFF(dst));
+        } else {                                   /* CMP/TEST [m], src */
+            rr(e, true, 0x89, H_RAX, H_RDX);       /* mov rax, rdx */
+            if (src >= 0) {
+                emit_ld(e, w, H_RCX, REG_OFF(src));
+            } else {
+                mov_imm(e, w, H_RCX, w ? d->imm : (uint32_t)d->imm);
+            }
+        }
+        gen_alu_tail(e, j, dst);
+        return;
+    }
+}
+
 static void gen_inline(Emit *e, const DecodedInsn *d, const JitInsn *j)
 {
     bool w = j->ot == MO_64;
     int dst, src;
 
     form_regs(d, j->form, &dst, &src);
+    if (j->mem) {
+        gen_inline_mem(e, d, j, dst, src);
+        return;
+    }
     switch (j->kind) {
     case J_MOV:
         if (src >= 0) {
@@ -468,7 +699,8 @@ static void compute_liveness(JitInsn *j, int n)
 
     for (int i = n - 1; i >= 0; i--) {
         j[i].live_out = live;
-        if (needs_helper(&j[i])) {
+        if (needs_helper(&j[i]) || j[i].mem) {
+            /* may fault: the flags before it must be exact */
             live = true;
         } else if (j[i].flags == FL_WRITE) {
             live = false;
@@ -498,65 +730,147 @@ bool x86_jit_available(void)
     return true;
 }
 
-size_t x86_jit_translate(const DecodedInsn *insns, int n, uint8_t *code,
-                         size_t room)
+uint64_t x86_jit_ld_slow(CPUX86State *env, uint64_t addr, int size);
+void x86_jit_st_slow(CPUX86State *env, uint64_t addr, int size, uint64_t val);
+
+/* TLB misses: the softmmu's own path (fills, MMIO, faults, SMC). */
+uint64_t x86_jit_ld_slow(CPUX86State *env, uint64_t addr, int size)
+{
+    return env->mem_ops->load(env, addr, size, MMU_DATA_LOAD);
+}
+
+void x86_jit_st_slow(CPUX86State *env, uint64_t addr, int size, uint64_t val)
+{
+    env->mem_ops->store(env, addr, val, size);
+}
+
+/* jmp/jcc rel32 at fix to target (both offsets from e->start). */
+static void patch_rel32(Emit *e, uint32_t fix, uint32_t target)
+{
+    int32_t rel = (int32_t)(target - (fix + 4));
+    memcpy(e->start + fix, &rel, 4);
+}
+
+static void gen_slow_path(Emit *e, const SlowPath *sp, uint32_t stop_off)
+{
+    uint32_t fix;
+
+    patch_rel32(e, sp->jne_fix, e->p - e->start);
+    /* Exact state for a fault: this instruction counted, rip at it. */
+    add_mem(e, ENV_OFF(icount_budget), -sp->pend_n);
+    if (sp->pend_len) {
+        add_mem(e, ENV_OFF(rip), sp->pend_len);
+    }
+    rr(e, true, 0x89, H_RDI, H_RBX);               /* mov rdi, rbx */
+    rr(e, true, 0x89, H_RSI, H_RAX);               /* mov rsi, rax */
+    e8(e, 0xba);
+    e32(e, sp->size);                              /* mov edx, size */
+    /* a store's value stays in rcx, the fourth argument */
+    e8(e, 0x48);
+    e8(e, 0xb8);
+    e64(e, (uintptr_t)(sp->store ? (void *)x86_jit_st_slow
+                                 : (void *)x86_jit_ld_slow));
+    e8(e, 0xff);
+    e8(e, 0xd0);                                   /* call rax */
+    if (sp->store) {
+        /* A store into this TB's code: leave after this instruction. */
+        emit_ld(e, true, H_RAX, ENV_OFF(tcg));
+        e8(e, 0x83);
+        e8(e, 0xb8);
+        e32(e, offsetof(TCGCPUState, tb_stop));
+        e8(e, 0);                                  /* cmp dword [rax+..], 0 */
+        e8(e, 0x74);                               /* je cont */
+        fix = e->p - e->start;
+        e8(e, 0);
+        add_mem(e, ENV_OFF(rip), sp->d->len);
+        e8(e, 0xe9);                               /* jmp stop */
+        e32(e, 0);
+        if (!e->full) {
+            patch_rel32(e, e->p - e->start - 4, stop_off);
+            e->start[fix] = (e->p - e->start) - (fix + 1);
+        }
+    } else {
+        rr(e, true, 0x89, H_RDX, H_RAX);           /* mov rdx, rax */
+    }
+    /* Back to the lazy bookkeeping of the fast path. */
+    add_mem(e, ENV_OFF(icount_budget), sp->pend_n);
+    if (sp->pend_len) {
+        add_mem(e, ENV_OFF(rip), -(int32_t)sp->pend_len);
+    }
+    e8(e, 0xe9);                                   /* jmp back */
+    e32(e, 0);
+    if (!e->full) {
+        patch_rel32(e, e->p - e->start - 4, sp->ret_off);
+    }
+}
+
+size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
+                         uint8_t *code, size_t room)
 {
     JitInsn j[TB_MAX_INSNS_JIT];
-    Emit e = { .start = code, .p = code, .end = code + room };
-    int pend_n = 0;
-    uint32_t pend_len = 0;
+    Emit *e;
+    uint32_t stop_off;
+    size_t used = 0;
 
     if (n <= 0 || n > TB_MAX_INSNS_JIT) {
         return 0;
     }
+    e = xnew(Emit);   /* too big for the stack of a vCPU thread */
+    e->start = e->p = code;
+    e->end = code + room;
+    e->mmu_idx = (hflags & HF_CPL_MASK) == 3 ? MMU_USER_IDX : MMU_KERNEL_IDX;
     for (int i = 0; i < n; i++) {
         classify(&insns[i], &j[i]);
     }
     compute_liveness(j, n);
 
-    e8(&e, 0x53);                         /* push rbx */
-    rr(&e, true, 0x89, H_RBX, H_RDI);     /* mov rbx, rdi */
+    e8(e, 0x53);                                   /* push rbx */
+    rr(e, true, 0x89, H_RBX, H_RDI);               /* mov rbx, rdi */
     for (int i = 0; i < n; i++) {
         const DecodedInsn *d = &insns[i];
 
-        pend_n++;
+        e->pend_n++;
         if (!needs_helper(&j[i])) {
-            gen_inline(&e, d, &j[i]);
-            pend_len += d->len;
+            gen_inline(e, d, &j[i]);
+            e->pend_len += d->len;
             continue;
         }
         /* The handler sees rip at its instruction, and this one counted. */
-        add_mem(&e, ENV_OFF(icount_budget), -pend_n);
-        pend_n = 0;
-        if (pend_len) {
-            add_mem(&e, ENV_OFF(rip), pend_len);
-            pend_len = 0;
+        add_mem(e, ENV_OFF(icount_budget), -e->pend_n);
+        e->pend_n = 0;
+        if (e->pend_len) {
+            add_mem(e, ENV_OFF(rip), e->pend_len);
+            e->pend_len = 0;
         }
-        gen_call(&e, d);
+        gen_call(e, d);
     }
-    if (pend_n) {
-        add_mem(&e, ENV_OFF(icount_budget), -pend_n);
+    if (e->pend_n) {
+        add_mem(e, ENV_OFF(icount_budget), -e->pend_n);
     }
-    if (pend_len) {
-        add_mem(&e, ENV_OFF(rip), pend_len);
+    if (e->pend_len) {
+        add_mem(e, ENV_OFF(rip), e->pend_len);
     }
-    e8(&e, 0x31);
-    e8(&e, 0xc0);                         /* xor eax, eax */
-    e8(&e, 0x5b);                         /* pop rbx */
-    e8(&e, 0xc3);                         /* ret */
+    e8(e, 0x31);
+    e8(e, 0xc0);                                   /* xor eax, eax */
+    e8(e, 0x5b);                                   /* pop rbx */
+    e8(e, 0xc3);                                   /* ret */
     /* stop: */
-    for (int i = 0; i < e.nfix && !e.full; i++) {
-        int32_t rel = (int32_t)((e.p - e.start) - (e.fix[i] + 4));
-        memcpy(e.start + e.fix[i], &rel, 4);
+    stop_off = e->p - e->start;
+    for (int i = 0; i < e->nfix && !e->full; i++) {
+        patch_rel32(e, e->fix[i], stop_off);
     }
-    e8(&e, 0xb8);
-    e32(&e, 1);                           /* mov eax, 1 */
-    e8(&e, 0x5b);
-    e8(&e, 0xc3);
-    if (e.full) {
-        return 0;
+    e8(e, 0xb8);
+    e32(e, 1);                                     /* mov eax, 1 */
+    e8(e, 0x5b);
+    e8(e, 0xc3);
+    for (int i = 0; i < e->nslow && !e->full; i++) {
+        gen_slow_path(e, &e->slow[i], stop_off);
     }
-    return e.p - e.start;
+    if (!e->full) {
+        used = e->p - e->start;
+    }
+    free(e);
+    return used;
 }
 
 #else /* !__x86_64__ */
@@ -566,8 +880,8 @@ bool x86_jit_available(void)
     return false;
 }
 
-size_t x86_jit_translate(const DecodedInsn *insns, int n, uint8_t *code,
-                         size_t room)
+size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
+                         uint8_t *code, size_t room)
 {
     return 0;
 }

@@ -88,7 +88,7 @@ static void gen_insn(Gen *g)
     int d = dst_reg(g), s = below(g, 16);
     uint32_t data = DATA + 8 * below(g, DATA_SIZE / 8);
 
-    switch (below(g, 22)) {
+    switch (below(g, 24)) {
     case 0: case 1: case 2:   /* ALU r/m, reg (all eight, ADC/SBB too) */
         rex(g, w, s, d);
         b(g, 0x01 + 8 * below(g, 8));
@@ -260,6 +260,29 @@ static void gen_insn(Gen *g)
         b(g, 0xaf);
         modrm_rr(g, d, s);
         break;
+    case 21: case 22: {       /* [rsp + rbp * scale - disp8]: the stack */
+        static const uint8_t ops[] = { 0x8b, 0x89, 0x03, 0x39, 0x85, 0x2b,
+                                       0xb6, 0xb7, 0xbe, 0xbf };
+        uint8_t op = ops[below(g, ARRAY_SIZE(ops))];
+        bool two = op >= 0xb6;          /* MOVZX/MOVSX: 0F xx */
+        int r = op == 0x89 || op == 0x39 || op == 0x85 ? s : d;
+        bool idx = below(g, 2);
+
+        if (idx) {
+            b(g, 0xbd);                 /* mov ebp, 0..56 */
+            b32(g, 8 * below(g, 8));
+        }
+        b(g, 0x40 | (w << 3) | ((r >> 3) << 2));
+        if (two) {
+            b(g, 0x0f);
+        }
+        b(g, op);
+        b(g, 0x44 | ((r & 7) << 3));    /* mod 01, SIB, disp8 */
+        b(g, idx ? (below(g, 4) << 6) | (R_EBP << 3) | R_ESP
+                 : (R_ESP << 3) | R_ESP);
+        b(g, -8 * (int)(1 + below(g, 8)));
+        break;
+    }
     default:                  /* CLC/STC/CMC: flags set by hand */
         b(g, (uint8_t[]){ 0xf8, 0xf9, 0xf5 }[below(g, 3)]);
         break;
@@ -277,6 +300,7 @@ typedef struct Outcome {
     uint64_t cr2;
     uint32_t error_code;
     uint8_t data[DATA_SIZE];
+    uint8_t stack[1024];   /* STACK_TOP +- 512: indexed accesses reach above */
 } Outcome;
 
 static void run(const Gen *g, const uint64_t *regs, uint32_t flags,
@@ -285,6 +309,7 @@ static void run(const Gen *g, const uint64_t *regs, uint32_t flags,
     assert_true(tcg_set_jit_enabled(jit));   /* and flushes the cache */
     memcpy(TM.host + CODE, g->buf, g->len);
     memset(TM.host + DATA, 0x5a, DATA_SIZE);
+    memset(TM.host + STACK_TOP - 512, 0xa5, 1024);
     x86_cpu_reset(env);
     x86_cpu_set_long_mode_flat(env, 0);
     env->cr[3] = PML4;
@@ -306,6 +331,7 @@ static void run(const Gen *g, const uint64_t *regs, uint32_t flags,
     o->cr2 = env->cr[2];
     o->error_code = o->ret == EXCP0E_PAGE ? env->error_code : 0;
     memcpy(o->data, TM.host + DATA, DATA_SIZE);
+    memcpy(o->stack, TM.host + STACK_TOP - 512, 1024);
 }
 
 static void dump(const char *what, const Outcome *o)
@@ -434,6 +460,30 @@ static void test_fault_after_dead_flags(void **state)
     assert_memory_equal(&jit, &interp, sizeof(jit));
 }
 
+/* 64-bit self-modifying code through an inline (rip-relative) store:
+ * the store rewrites the next instruction's immediate, which must run
+ * with the new value. */
+static void test_smc_inline_store(void **state)
+{
+    Gen g = { .rng = 1 };
+    /* mov ecx, edx; mov dword [rip + 1], 0x2a; mov eax, 1; hlt */
+    static const uint8_t code[] = { 0x89, 0xd1,
+                                    0xc7, 0x05, 0x01, 0x00, 0x00, 0x00,
+                                    0x2a, 0x00, 0x00, 0x00,
+                                    0xb8, 0x01, 0x00, 0x00, 0x00, 0xf4 };
+    uint64_t regs[CPU_NB_REGS] = { 0 };
+    Outcome jit, interp;
+
+    memcpy(g.buf, code, sizeof(code));
+    g.len = sizeof(code);
+    run(&g, regs, 0, 1000, true, &jit);
+    run(&g, regs, 0, 1000, false, &interp);
+    assert_int_equal(jit.ret, EXCP_HLT);
+    assert_int_equal(jit.regs[R_EAX], 0x2a);
+    assert_int_equal(jit.budget, 1000 - 4);
+    assert_memory_equal(&jit, &interp, sizeof(jit));
+}
+
 static void test_random_code(void **state)
 {
     Gen g = { .rng = 0x9e3779b97f4a7c15ULL };
@@ -460,6 +510,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_jit_is_used, jit_setup, jit_teardown),
         cmocka_unit_test_setup_teardown(test_fault_after_dead_flags, jit_setup,
+                                        jit_teardown),
+        cmocka_unit_test_setup_teardown(test_smc_inline_store, jit_setup,
                                         jit_teardown),
         cmocka_unit_test_setup_teardown(test_random_code, jit_setup, jit_teardown),
         cmocka_unit_test_setup_teardown(test_random_code_budget, jit_setup,

@@ -9,8 +9,12 @@
  * semantics of its own for anything hard.  The interpreter stays the
  * reference: tests/unit/test-x86-jit.c runs the same code on both.
  *
+ * Loads and stores of the inline forms (64-bit addressing, flat segment)
+ * probe the softmmu TLB inline and call the softmmu on a miss.
+ *
  * Guest state stays exact where it can be observed:
- *  - Inline forms never fault.  Before each handler call rip and
+ *  - Inline register forms never fault; on a TLB miss, as before a
+ *    handler call, rip and icount_budget are brought up to date first.  Before each handler call rip and
  *    icount_budget are brought up to date, so a fault (longjmp out of
  *    the handler) sees guest state precise at the faulting instruction.
  *  - Dead-flag elimination: an inline form whose flags every path
@@ -34,13 +38,14 @@ typedef int X86JitFn(CPUX86State *env);
 bool x86_jit_available(void);
 
 /*
- * Compile the n instructions at insns into code (room bytes).  The code
+ * Compile the n instructions at insns, decoded under hflags (the TB's
+ * flags: they give the MMU mode of the inline TLB path), into code.  The code
  * refers to insns by address: they must be at their final place and
  * outlive it.  Returns the bytes used, or 0 when it does not fit (or no
  * JIT on this host); the TB then runs on the interpreter.
  */
-size_t x86_jit_translate(const DecodedInsn *insns, int n, uint8_t *code,
-                         size_t room);
+size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
+                         uint8_t *code, size_t room);
 
 /* How many of the n instructions at insns compile to inline code. */
 int x86_jit_count_inline(const DecodedInsn *insns, int n);
