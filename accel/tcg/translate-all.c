@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "memory/ram_addr.h"
 #include "hw/core/cpu.h"
+#include "util/log.h"
 #include <sys/mman.h>
 
 /* Code bytes at linear pc, at most up to the end of the TB's page pair. */
@@ -233,7 +234,10 @@ retry:
     tb->jit = NULL;
     if (!tb_ctx.jit_off) {
         uint8_t *code = tb_ctx.buf + tb_ctx.buf_used;
-        size_t used = x86_jit_translate(tb->flags, tb->insns, tb->icount, code,
+        /* Looping inside a TB would skip -d exec/cpu's per-TB trace. */
+        bool loop = !qemu_loglevel_mask(CPU_LOG_TB_CPU | CPU_LOG_EXEC);
+        size_t used = x86_jit_translate(tb->flags, tb->insns, tb->icount,
+                                        loop ? &tb->invalid : NULL, code,
                                         tb_ctx.buf_size - tb_ctx.buf_used);
         if (used) {
             /* A full buffer just leaves this TB to the interpreter. */

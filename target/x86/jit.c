@@ -13,6 +13,7 @@
 #include "target/x86/jit.h"
 #include "accel/tcg/cputlb.h"
 #include "target/x86/mmu.h"
+#include "hw/core/cpu.h"
 
 #if defined(__x86_64__)
 
@@ -29,6 +30,7 @@ extern const X86Family x86_fam_rol_I, x86_fam_ror_I, x86_fam_shl_I, x86_fam_shr_
                        x86_fam_sar_I;
 extern const X86Family x86_fam_rol_1, x86_fam_ror_1, x86_fam_shl_1, x86_fam_shr_1,
                        x86_fam_sar_1;
+extern const X86Family x86_fam_jcc;
 extern const X86Family x86_fam_movzx_b, x86_fam_movzx_w, x86_fam_movsx_b,
                        x86_fam_movsx_w, x86_fam_movsxd;
 
@@ -42,6 +44,7 @@ enum {
     J_SHIFT,       /* by a constant */
     J_LEA,
     J_MOVX,        /* MOVZX/MOVSX/MOVSXD from a register */
+    J_JCC,         /* the TB's last instruction, right after an inline ALU op */
 };
 /* Operand forms: which of ModRM.reg/rm/EAX/imm are dst and src. */
 enum { FORM_EG, FORM_GE, FORM_AI, FORM_EI, FORM_ZI, FORM_E };
@@ -140,6 +143,12 @@ static void classify(const DecodedInsn *d, JitInsn *j)
     memset(j, 0, sizeof(*j));
     j->kind = J_HELPER;
     j->flags = FL_ANY;
+    if (d->handler && d->handler == x86_fam_jcc.h[MO_64][0] &&
+        d->ot == MO_64 && d->lmask == ~0ULL) {
+        j->kind = J_JCC;    /* confirmed or demoted by prepare() */
+        j->ot = MO_64;
+        return;
+    }
     if (d->ot != MO_32 && d->ot != MO_64) {
         return;
     }
@@ -699,7 +708,7 @@ static void compute_liveness(JitInsn *j, int n)
 
     for (int i = n - 1; i >= 0; i--) {
         j[i].live_out = live;
-        if (needs_helper(&j[i]) || j[i].mem) {
+        if (needs_helper(&j[i]) || j[i].mem || j[i].kind == J_JCC) {
             /* may fault: the flags before it must be exact */
             live = true;
         } else if (j[i].flags == FL_WRITE) {
@@ -709,16 +718,31 @@ static void compute_liveness(JitInsn *j, int n)
     }
 }
 
+/*
+ * Classify a TB's instructions and find where flags are live.  A Jcc is
+ * done inline only as the last instruction, right after an inline ALU
+ * op: the host flags that op leaves are the guest's.
+ */
+static void prepare(const DecodedInsn *insns, int n, JitInsn *j)
+{
+    for (int i = 0; i < n; i++) {
+        classify(&insns[i], &j[i]);
+        if (j[i].kind == J_JCC &&
+            (i != n - 1 || i == 0 || j[i - 1].kind != J_ALU)) {
+            j[i].kind = J_HELPER;
+            j[i].flags = FL_ANY;
+        }
+    }
+    compute_liveness(j, n);
+}
+
 int x86_jit_count_inline(const DecodedInsn *insns, int n)
 {
     JitInsn j[TB_MAX_INSNS_JIT];
     int count = 0;
 
     n = MIN(n, TB_MAX_INSNS_JIT);
-    for (int i = 0; i < n; i++) {
-        classify(&insns[i], &j[i]);
-    }
-    compute_liveness(j, n);
+    prepare(insns, n, j);
     for (int i = 0; i < n; i++) {
         count += !needs_helper(&j[i]);
     }
@@ -804,12 +828,134 @@ static void gen_slow_path(Emit *e, const SlowPath *sp, uint32_t stop_off)
     }
 }
 
+static void gen_ret0(Emit *e)
+{
+    e8(e, 0x31);
+    e8(e, 0xc0);                                   /* xor eax, eax */
+    e8(e, 0x5b);                                   /* pop rbx */
+    e8(e, 0xc3);                                   /* ret */
+}
+
+/* jcc/jmp rel32 to a known earlier offset. */
+static void jump_back(Emit *e, int cc, uint32_t target)
+{
+    if (cc >= 0) {
+        e8(e, 0x0f);
+        e8(e, 0x80 + cc);
+    } else {
+        e8(e, 0xe9);
+    }
+    e32(e, 0);
+    if (!e->full) {
+        patch_rel32(e, e->p - e->start - 4, target);
+    }
+}
+
+/* A forward jcc/jmp rel32; returns the field to patch. */
+static uint32_t jump_fwd(Emit *e, int cc)
+{
+    if (cc >= 0) {
+        e8(e, 0x0f);
+        e8(e, 0x80 + cc);
+    } else {
+        e8(e, 0xe9);
+    }
+    e32(e, 0);
+    return e->p - e->start - 4;
+}
+
+/*
+ * The TB's closing Jcc, on the host flags of the ALU op just before it
+ * (same condition encoding).  A taken branch back to the TB's own start
+ * loops without leaving the host code while the budget covers another
+ * whole run and nothing asks the C loop to look: no exit or interrupt
+ * request, no interrupt shadow or TF, no memory map change, TB still
+ * valid.  Otherwise it returns, and cpu_exec's loop follows the chain.
+ */
+static void gen_jcc(Emit *e, const DecodedInsn *d, uint32_t tb_off, int n,
+                    const int *invalid, uint32_t top_off)
+{
+    int64_t taken = (int64_t)e->pend_len + d->len + (int64_t)d->imm;
+    uint32_t fix_taken, fix_exit[8];
+    int nexit = 0;
+
+    fix_taken = jump_fwd(e, d->opcode & 15);
+    /* not taken */
+    add_mem(e, ENV_OFF(icount_budget), -e->pend_n);
+    add_mem(e, ENV_OFF(rip), e->pend_len + d->len);
+    gen_ret0(e);
+    /* taken */
+    if (!e->full) {
+        patch_rel32(e, fix_taken, e->p - e->start);
+    }
+    add_mem(e, ENV_OFF(icount_budget), -e->pend_n);
+    if (taken) {
+        add_mem(e, ENV_OFF(rip), taken);
+    }
+    if (invalid && (int64_t)tb_off + d->len + (int64_t)d->imm == 0) {
+        emit_ld(e, true, H_RAX, ENV_OFF(cpu));
+        rr(e, true, 0x85, H_RAX, H_RAX);           /* test rax, rax */
+        uint32_t fix_nocpu;
+
+        e8(e, 0x74);                               /* jz: no CPUState */
+        fix_nocpu = e->p - e->start;
+        e8(e, 0);
+        e8(e, 0x83);
+        e8(e, 0xb8);                               /* cmp dword [rax+..], 0 */
+        e32(e, offsetof(CPUState, exit_request));
+        e8(e, 0);
+        fix_exit[nexit++] = jump_fwd(e, 5);        /* jne exit */
+        e8(e, 0x83);
+        e8(e, 0xb8);
+        e32(e, offsetof(CPUState, interrupt_request));
+        e8(e, 0);
+        fix_exit[nexit++] = jump_fwd(e, 5);        /* jne exit */
+        if (!e->full) {
+            e->start[fix_nocpu] = (e->p - e->start) - (fix_nocpu + 1);
+        }
+        e8(e, 0xf7);
+        m_env(e, 0, ENV_OFF(hflags));              /* test dword [hflags] */
+        e32(e, HF_INHIBIT_IRQ_MASK);
+        fix_exit[nexit++] = jump_fwd(e, 5);
+        e8(e, 0xf7);
+        m_env(e, 0, ENV_OFF(eflags));              /* test dword [eflags] */
+        e32(e, TF_MASK);
+        fix_exit[nexit++] = jump_fwd(e, 5);
+        emit_ld(e, true, H_RAX, ENV_OFF(tcg));
+        e8(e, 0x8b);
+        e8(e, 0x88);                               /* mov ecx, [rax+..] */
+        e32(e, offsetof(TCGCPUState, map_generation));
+        e8(e, 0x3b);
+        e8(e, 0x88);                               /* cmp ecx, [rax+..] */
+        e32(e, offsetof(TCGCPUState, map_generation_seen));
+        fix_exit[nexit++] = jump_fwd(e, 5);
+        e8(e, 0x48);
+        e8(e, 0x81);
+        m_env(e, 7, ENV_OFF(icount_budget));       /* cmp qword [budget], n */
+        e32(e, n);
+        fix_exit[nexit++] = jump_fwd(e, 0xc);      /* jl exit */
+        e8(e, 0x48);
+        e8(e, 0xb8);
+        e64(e, (uintptr_t)invalid);                /* movabs rax, &tb->invalid */
+        e8(e, 0x83);
+        e8(e, 0x38);                               /* cmp dword [rax], 0 */
+        e8(e, 0);
+        fix_exit[nexit++] = jump_fwd(e, 5);
+        jump_back(e, -1, top_off);
+    }
+    for (int i = 0; i < nexit && !e->full; i++) {
+        patch_rel32(e, fix_exit[i], e->p - e->start);
+    }
+    gen_ret0(e);
+}
+
 size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
-                         uint8_t *code, size_t room)
+                         const int *invalid, uint8_t *code, size_t room)
 {
     JitInsn j[TB_MAX_INSNS_JIT];
     Emit *e;
-    uint32_t stop_off;
+    uint32_t stop_off, top_off, tb_off = 0;
+    bool ended = false;
     size_t used = 0;
 
     if (n <= 0 || n > TB_MAX_INSNS_JIT) {
@@ -819,17 +965,21 @@ size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
     e->start = e->p = code;
     e->end = code + room;
     e->mmu_idx = (hflags & HF_CPL_MASK) == 3 ? MMU_USER_IDX : MMU_KERNEL_IDX;
-    for (int i = 0; i < n; i++) {
-        classify(&insns[i], &j[i]);
-    }
-    compute_liveness(j, n);
+    prepare(insns, n, j);
 
     e8(e, 0x53);                                   /* push rbx */
     rr(e, true, 0x89, H_RBX, H_RDI);               /* mov rbx, rdi */
+    top_off = e->p - e->start;
     for (int i = 0; i < n; i++) {
         const DecodedInsn *d = &insns[i];
 
         e->pend_n++;
+        if (j[i].kind == J_JCC) {
+            gen_jcc(e, d, tb_off, n, invalid, top_off);
+            ended = true;
+            break;
+        }
+        tb_off += d->len;
         if (!needs_helper(&j[i])) {
             gen_inline(e, d, &j[i]);
             e->pend_len += d->len;
@@ -844,16 +994,15 @@ size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
         }
         gen_call(e, d);
     }
-    if (e->pend_n) {
-        add_mem(e, ENV_OFF(icount_budget), -e->pend_n);
+    if (!ended) {
+        if (e->pend_n) {
+            add_mem(e, ENV_OFF(icount_budget), -e->pend_n);
+        }
+        if (e->pend_len) {
+            add_mem(e, ENV_OFF(rip), e->pend_len);
+        }
+        gen_ret0(e);
     }
-    if (e->pend_len) {
-        add_mem(e, ENV_OFF(rip), e->pend_len);
-    }
-    e8(e, 0x31);
-    e8(e, 0xc0);                                   /* xor eax, eax */
-    e8(e, 0x5b);                                   /* pop rbx */
-    e8(e, 0xc3);                                   /* ret */
     /* stop: */
     stop_off = e->p - e->start;
     for (int i = 0; i < e->nfix && !e->full; i++) {
@@ -881,7 +1030,7 @@ bool x86_jit_available(void)
 }
 
 size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
-                         uint8_t *code, size_t room)
+                         const int *invalid, uint8_t *code, size_t room)
 {
     return 0;
 }

@@ -27,6 +27,7 @@ typedef struct Gen {
     uint64_t rng;
     uint8_t buf[4096];
     int len;
+    int avoid;            /* a loop counter no instruction may write */
 } Gen;
 
 static uint64_t rnd(Gen *g)
@@ -58,7 +59,7 @@ static int dst_reg(Gen *g)
     int r;
     do {
         r = below(g, 16);
-    } while (r == R_ESP);
+    } while (r == R_ESP || r == g->avoid);
     return r;
 }
 
@@ -377,6 +378,43 @@ static void gen_program(Gen *g, int n)
     b(g, 0xf4);   /* HLT */
 }
 
+/*
+ * mov ecx, count; top: body; sub ecx, 1; jne top; hlt.  The TB at top
+ * branches back to itself: the JIT loops inside its host code.
+ */
+static void gen_loop(Gen *g, int body, uint32_t count)
+{
+    int top, rel;
+
+    g->len = 0;
+    g->avoid = R_ECX;
+    b(g, 0xb9);
+    b32(g, count);
+    top = g->len;
+    for (int i = 0; i < body; i++) {
+        int before = g->len;
+        gen_insn(g);
+        /* no Jcc +0 or faulting load inside: keep the loop one TB */
+        if (g->buf[before] >= 0x70 && g->buf[before] <= 0x7f) {
+            g->len = before;
+        }
+    }
+    b(g, 0x83);
+    b(g, 0xe9);
+    b(g, 1);                    /* sub ecx, 1 */
+    rel = top - (g->len + 2);
+    if (rel >= -128) {
+        b(g, 0x75);
+        b(g, rel);              /* jne top (rel8) */
+    } else {
+        b(g, 0x0f);
+        b(g, 0x85);
+        b32(g, top - (g->len + 4));
+    }
+    b(g, 0xf4);
+    g->avoid = -1;
+}
+
 static int jit_setup(void **state)
 {
     if (!x86_jit_available()) {
@@ -399,7 +437,7 @@ static int jit_teardown(void **state)
 
 static void test_jit_is_used(void **state)
 {
-    Gen g = { .rng = 1 };
+    Gen g = { .rng = 1, .avoid = -1 };
     TCGStats s;
 
     /* add eax, ebx; xor ecx, eax; ror edx, 3; lea rsi, [rax+rcx*4+8]; hlt */
@@ -441,7 +479,7 @@ static void test_jit_is_used(void **state)
  * overwrite are still visible, with rip and the budget at the load. */
 static void test_fault_after_dead_flags(void **state)
 {
-    Gen g = { .rng = 1 };
+    Gen g = { .rng = 1, .avoid = -1 };
     /* add eax, ebx; mov ecx, [UNMAPPED]; sub eax, eax; hlt */
     static const uint8_t code[] = { 0x01, 0xd8, 0x8b, 0x0c, 0x25, 0x00, 0x00,
                                     0x00, 0x40, 0x29, 0xc0, 0xf4 };
@@ -465,7 +503,7 @@ static void test_fault_after_dead_flags(void **state)
  * with the new value. */
 static void test_smc_inline_store(void **state)
 {
-    Gen g = { .rng = 1 };
+    Gen g = { .rng = 1, .avoid = -1 };
     /* mov ecx, edx; mov dword [rip + 1], 0x2a; mov eax, 1; hlt */
     static const uint8_t code[] = { 0x89, 0xd1,
                                     0xc7, 0x05, 0x01, 0x00, 0x00, 0x00,
@@ -486,7 +524,7 @@ static void test_smc_inline_store(void **state)
 
 static void test_random_code(void **state)
 {
-    Gen g = { .rng = 0x9e3779b97f4a7c15ULL };
+    Gen g = { .rng = 0x9e3779b97f4a7c15ULL, .avoid = -1 };
 
     for (int i = 0; i < 400; i++) {
         gen_program(&g, 1 + below(&g, 60));
@@ -494,10 +532,22 @@ static void test_random_code(void **state)
     }
 }
 
+/* Loops: the TB that jumps back to its own start, with budgets that
+ * end on the way. */
+static void test_random_loops(void **state)
+{
+    Gen g = { .rng = 0x853c49e6748fea9bULL, .avoid = -1 };
+
+    for (int i = 0; i < 150; i++) {
+        gen_loop(&g, below(&g, 20), 1 + below(&g, 50));
+        compare(&g, below(&g, 2) ? 100000 : 1 + below(&g, 500));
+    }
+}
+
 /* The budget ends mid-TB: the partial TB runs on the interpreter. */
 static void test_random_code_budget(void **state)
 {
-    Gen g = { .rng = 0x2545f4914f6cdd1dULL };
+    Gen g = { .rng = 0x2545f4914f6cdd1dULL, .avoid = -1 };
 
     for (int i = 0; i < 200; i++) {
         gen_program(&g, 1 + below(&g, 60));
@@ -516,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_code, jit_setup, jit_teardown),
         cmocka_unit_test_setup_teardown(test_random_code_budget, jit_setup,
                                         jit_teardown),
+        cmocka_unit_test_setup_teardown(test_random_loops, jit_setup, jit_teardown),
     };
     return cmocka_run_group_tests(tests, tm_setup, tm_teardown);
 }

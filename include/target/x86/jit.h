@@ -39,13 +39,16 @@ bool x86_jit_available(void);
 
 /*
  * Compile the n instructions at insns, decoded under hflags (the TB's
- * flags: they give the MMU mode of the inline TLB path), into code.  The code
+ * flags: they give the MMU mode of the inline TLB path), into code.
+ * invalid: the TB's invalid flag; with it, a TB that ends branching
+ * back to its own start loops inside the host code (checking the flag,
+ * the budget and exit/interrupt requests each time round); NULL: never.  The code
  * refers to insns by address: they must be at their final place and
  * outlive it.  Returns the bytes used, or 0 when it does not fit (or no
  * JIT on this host); the TB then runs on the interpreter.
  */
 size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
-                         uint8_t *code, size_t room);
+                         const int *invalid, uint8_t *code, size_t room);
 
 /* How many of the n instructions at insns compile to inline code. */
 int x86_jit_count_inline(const DecodedInsn *insns, int n);
