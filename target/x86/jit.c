@@ -249,6 +249,14 @@ typedef struct Emit {
     int pend_n;
     uint32_t pend_len;
     int mmu_idx;
+    /*
+     * The host's arithmetic flags equal the guest's (the last host
+     * instruction to set them was an inline ALU op, NEG or live rotate,
+     * and only flag-neutral code came after).  hf_logic: they came from
+     * AND/OR/XOR/TEST, after which the guest's AF is 0.
+     */
+    bool hf_valid, hf_logic;
+    bool hf_prev;         /* hf_valid before the instruction being emitted */
 } Emit;
 
 static void e8(Emit *e, uint8_t v)
@@ -487,6 +495,8 @@ static void gen_alu_tail(Emit *e, const JitInsn *j, int dst)
     bool logic = alu_cc_base[j->op] == CC_OP_LOGICB;
 
     rr(e, w, alu_opcode[j->op], H_RAX, H_RCX);
+    e->hf_valid = true;
+    e->hf_logic = logic;
     if (j->op != A_CMP && j->op != A_TEST) {
         emit_st(e, H_RAX, REG_OFF(dst));
     }
@@ -567,6 +577,10 @@ static void gen_inline(Emit *e, const DecodedInsn *d, const JitInsn *j)
         gen_inline_mem(e, d, j, dst, src);
         return;
     }
+    /* MOV, NOT, LEA, MOVX and count-0 shifts leave the host flags alone. */
+    e->hf_valid = e->hf_prev && (j->kind == J_MOV || j->kind == J_NOT ||
+                                 j->kind == J_LEA || j->kind == J_MOVX ||
+                                 (j->kind == J_SHIFT && !j->count));
     switch (j->kind) {
     case J_MOV:
         if (src >= 0) {
@@ -576,29 +590,15 @@ static void gen_inline(Emit *e, const DecodedInsn *d, const JitInsn *j)
         }
         emit_st(e, H_RAX, REG_OFF(dst));
         break;
-    case J_ALU: {
-        static const uint8_t cc_base[] = {
-            [A_ADD] = CC_OP_ADDB, [A_OR] = CC_OP_LOGICB, [A_AND] = CC_OP_LOGICB,
-            [A_SUB] = CC_OP_SUBB, [A_XOR] = CC_OP_LOGICB, [A_CMP] = CC_OP_SUBB,
-            [A_TEST] = CC_OP_LOGICB,
-        };
-        bool logic = cc_base[j->op] == CC_OP_LOGICB;
-
+    case J_ALU:
         emit_ld(e, w, H_RAX, REG_OFF(dst));
         if (src >= 0) {
             emit_ld(e, w, H_RCX, REG_OFF(src));
         } else {
             mov_imm(e, w, H_RCX, w ? d->imm : (uint32_t)d->imm);
         }
-        rr(e, w, alu_opcode[j->op], H_RAX, H_RCX);
-        if (j->op != A_CMP && j->op != A_TEST) {
-            emit_st(e, H_RAX, REG_OFF(dst));
-        }
-        if (j->live_out) {
-            emit_cc(e, cc_base[j->op] + j->ot, true, logic ? -1 : H_RCX);
-        }
+        gen_alu_tail(e, j, dst);
         break;
-    }
     case J_NOT:
         emit_ld(e, w, H_RAX, REG_OFF(dst));
         rex_w(e, w);
@@ -613,6 +613,8 @@ static void gen_inline(Emit *e, const DecodedInsn *d, const JitInsn *j)
         e8(e, 0xf7);
         e8(e, 0xd8);            /* neg eax */
         emit_st(e, H_RAX, REG_OFF(dst));
+        e->hf_valid = true;
+        e->hf_logic = false;
         if (j->live_out) {
             emit_cc(e, CC_OP_SUBB + j->ot, true, H_RCX);
         }
@@ -673,6 +675,53 @@ static void gen_inline(Emit *e, const DecodedInsn *d, const JitInsn *j)
         break;
     }
     }
+}
+
+/*
+ * ROL/ROR by a constant whose flags are live, while the host flags are
+ * the guest's: the host rotate sets CF and keeps S/Z/A/P, LAHF takes
+ * them, and OF is computed as the interpreter does (the host leaves it
+ * undefined for counts above 1).  The result is an EFLAGS record.
+ */
+static void gen_rotate_flags(Emit *e, const DecodedInsn *d, const JitInsn *j)
+{
+    bool w = j->ot == MO_64;
+    int bits = w ? 64 : 32;
+    uint32_t keep = CC_C | CC_P | CC_A | CC_Z | CC_S;
+
+    if (e->hf_logic) {
+        keep &= ~CC_A;
+    }
+    emit_ld(e, w, H_RAX, REG_OFF(d->rm));
+    shift_imm(e, w, j->op, H_RAX, j->count);
+    emit_st(e, H_RAX, REG_OFF(d->rm));
+    rr(e, true, 0x89, H_RDX, H_RAX);               /* mov rdx, rax */
+    e8(e, 0x9f);                                   /* lahf (into AH) */
+    e8(e, 0x0f);
+    e8(e, 0xb6);
+    e8(e, 0xcc);                                   /* movzx ecx, ah */
+    e8(e, 0x81);
+    e8(e, 0xe1);
+    e32(e, keep);                                  /* and ecx, keep */
+    if (j->op == S_ROL) {                          /* OF = MSB ^ CF */
+        shift_imm(e, true, S_SHR, H_RDX, bits - 1);
+        rr(e, false, 0x31, H_RDX, H_RCX);
+    } else {                                       /* OF = MSB ^ MSB-1 */
+        shift_imm(e, true, S_SHR, H_RDX, bits - 2);
+        rr(e, false, 0x89, H_RSI, H_RDX);
+        shift_imm(e, false, S_SHR, H_RSI, 1);
+        rr(e, false, 0x31, H_RDX, H_RSI);
+    }
+    e8(e, 0x83);
+    e8(e, 0xe2);
+    e8(e, 0x01);                                   /* and edx, 1 */
+    shift_imm(e, false, S_SHL, H_RDX, 11);         /* -> CC_O */
+    rr(e, false, 0x09, H_RCX, H_RDX);              /* or ecx, edx */
+    emit_st(e, H_RCX, ENV_OFF(cc_src));
+    st_imm(e, false, ENV_OFF(cc_op), CC_OP_EFLAGS);
+    /* Host CF/OF may now differ from the guest's: S/Z/A/P still match,
+     * but play safe. */
+    e->hf_valid = false;
 }
 
 static void gen_call(Emit *e, const DecodedInsn *d)
@@ -980,6 +1029,14 @@ size_t x86_jit_translate(uint32_t hflags, const DecodedInsn *insns, int n,
             break;
         }
         tb_off += d->len;
+        e->hf_prev = e->hf_valid;
+        e->hf_valid = false;
+        if (j[i].kind == J_SHIFT && j[i].flags == FL_PASS && j[i].live_out &&
+            e->hf_prev) {
+            gen_rotate_flags(e, d, &j[i]);
+            e->pend_len += d->len;
+            continue;
+        }
         if (!needs_helper(&j[i])) {
             gen_inline(e, d, &j[i]);
             e->pend_len += d->len;
