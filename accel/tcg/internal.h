@@ -43,6 +43,7 @@ typedef struct TBContext {
     uint64_t invalidations, chained;
     uint64_t jit_tbs, jit_insns, jit_inline;
     bool jit_off;             /* -accel tcg,jit=off */
+    bool buf_exec;            /* the code buffer is executable */
 } TBContext;
 
 extern TBContext tb_ctx;
