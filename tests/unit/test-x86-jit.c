@@ -28,6 +28,7 @@ typedef struct Gen {
     uint8_t buf[4096];
     int len;
     int avoid;            /* a loop counter no instruction may write */
+    bool code32;          /* run as 32-bit flat code (REX bytes: INC/DEC) */
 } Gen;
 
 static uint64_t rnd(Gen *g)
@@ -139,7 +140,7 @@ static void gen_insn(Gen *g)
             rex(g, w, 0, d);
             b(g, 0xb8 + (d & 7));
             b32(g, val32(g));
-            if (w) {
+            if (w && !g->code32) {     /* imm64 only in 64-bit code */
                 b32(g, val32(g));
             }
         } else {
@@ -312,8 +313,12 @@ static void run(const Gen *g, const uint64_t *regs, uint32_t flags,
     memset(TM.host + DATA, 0x5a, DATA_SIZE);
     memset(TM.host + STACK_TOP - 512, 0xa5, 1024);
     x86_cpu_reset(env);
-    x86_cpu_set_long_mode_flat(env, 0);
-    env->cr[3] = PML4;
+    if (g->code32) {
+        x86_cpu_set_protected_mode_flat(env);
+    } else {
+        x86_cpu_set_long_mode_flat(env, 0);
+        env->cr[3] = PML4;
+    }
     x86_tlb_flush(env);
     memcpy(env->regs, regs, sizeof(env->regs));
     env->regs[R_ESP] = STACK_TOP;
@@ -544,6 +549,18 @@ static void test_random_loops(void **state)
     }
 }
 
+/* The same bytes as 32-bit protected-mode code: other operand sizes,
+ * 0x40-0x4F as INC/DEC, no 64-bit-only inline paths. */
+static void test_random_code32(void **state)
+{
+    Gen g = { .rng = 0xda942042e4dd58b5ULL, .avoid = -1, .code32 = true };
+
+    for (int i = 0; i < 300; i++) {
+        gen_program(&g, 1 + below(&g, 60));
+        compare(&g, below(&g, 2) ? 100000 : 1 + below(&g, 40));
+    }
+}
+
 /* The budget ends mid-TB: the partial TB runs on the interpreter. */
 static void test_random_code_budget(void **state)
 {
@@ -567,6 +584,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_random_code_budget, jit_setup,
                                         jit_teardown),
         cmocka_unit_test_setup_teardown(test_random_loops, jit_setup, jit_teardown),
+        cmocka_unit_test_setup_teardown(test_random_code32, jit_setup, jit_teardown),
     };
     return cmocka_run_group_tests(tests, tm_setup, tm_teardown);
 }
