@@ -257,6 +257,13 @@ typedef struct Emit {
      */
     bool hf_valid, hf_logic;
     bool hf_prev;         /* hf_valid before the instruction being emitted */
+    /*
+     * rax holds guest register rax_off (all 64 bits) while the code
+     * position is rax_at: only stores have been emitted since, so no
+     * load, call or label came in between.
+     */
+    uint32_t rax_off;
+    uint8_t *rax_at;
 } Emit;
 
 static void e8(Emit *e, uint8_t v)
@@ -295,26 +302,59 @@ static void m_env(Emit *e, int r, uint32_t off)
 #define ENV_OFF(f) ((uint32_t)offsetof(CPUX86State, f))
 
 /* mov eax/rax, [env + off] */
+#define IS_REG_OFF(off) ((uint32_t)((off) - REG_OFF(0)) < 8 * CPU_NB_REGS)
+
+static bool rax_holds(Emit *e, uint32_t off)
+{
+    return e->rax_at == e->p && e->rax_off == off;
+}
+
 static void emit_ld(Emit *e, bool w, int r, uint32_t off)
 {
+    if (r == H_RAX && rax_holds(e, off)) {
+        /* just stored from rax: skip the store-to-load round trip */
+        if (!w) {
+            e8(e, 0x89);
+            e8(e, 0xc0);                           /* mov eax, eax */
+            e->rax_at = NULL;
+        }
+        return;
+    }
     rex_w(e, w);
     e8(e, 0x8b);
     m_env(e, r, off);
+    if (r == H_RAX && w && IS_REG_OFF(off)) {
+        e->rax_off = off;
+        e->rax_at = e->p;
+    }
 }
 /* mov [env + off], rax (64 bits: a 32-bit result is already zero-extended) */
 static void emit_st(Emit *e, int r, uint32_t off)
 {
+    bool keep = e->rax_at == e->p;     /* a store leaves rax alone */
+
     e8(e, 0x48);
     e8(e, 0x89);
     m_env(e, r, off);
+    if (r == H_RAX && IS_REG_OFF(off)) {
+        e->rax_off = off;
+        e->rax_at = e->p;
+    } else if (keep) {
+        e->rax_at = e->p;
+    }
 }
 /* mov dword/qword [env + off], simm32 */
 static void st_imm(Emit *e, bool w, uint32_t off, uint32_t imm)
 {
+    bool keep = e->rax_at == e->p;
+
     rex_w(e, w);
     e8(e, 0xc7);
     m_env(e, 0, off);
     e32(e, imm);
+    if (keep) {
+        e->rax_at = e->p;
+    }
 }
 /* op r/m=dst, reg=src between host registers */
 static void rr(Emit *e, bool w, uint8_t opc, int dst, int src)
@@ -591,10 +631,14 @@ static void gen_inline(Emit *e, const DecodedInsn *d, const JitInsn *j)
         emit_st(e, H_RAX, REG_OFF(dst));
         break;
     case J_ALU:
-        emit_ld(e, w, H_RAX, REG_OFF(dst));
-        if (src >= 0) {
+        if (src >= 0 && src != dst && rax_holds(e, REG_OFF(src))) {
+            rr(e, w, 0x89, H_RCX, H_RAX);          /* the source, from rax */
+            emit_ld(e, w, H_RAX, REG_OFF(dst));
+        } else if (src >= 0) {
+            emit_ld(e, w, H_RAX, REG_OFF(dst));
             emit_ld(e, w, H_RCX, REG_OFF(src));
         } else {
+            emit_ld(e, w, H_RAX, REG_OFF(dst));
             mov_imm(e, w, H_RCX, w ? d->imm : (uint32_t)d->imm);
         }
         gen_alu_tail(e, j, dst);
