@@ -72,35 +72,35 @@ typedef struct JitOpDesc {
 
 static const JitOpDesc jit_ops[] = {
 #define ALU4(name, OP) \
-    { &x86_fam_##name##_EG, J_ALU, FORM_EG, OP }, \
+    { &x86_fam_##name##_EG, J_ALU, FORM_EG, OP, false }, \
     { &x86_fam_##name##_GE, J_ALU, FORM_GE, OP, true }, \
-    { &x86_fam_##name##_AI, J_ALU, FORM_AI, OP }, \
-    { &x86_fam_##name##_EI, J_ALU, FORM_EI, OP },
+    { &x86_fam_##name##_AI, J_ALU, FORM_AI, OP, false }, \
+    { &x86_fam_##name##_EI, J_ALU, FORM_EI, OP, false },
     ALU4(add, A_ADD) ALU4(or, A_OR) ALU4(and, A_AND) ALU4(sub, A_SUB)
     ALU4(xor, A_XOR) ALU4(cmp, A_CMP)
 #undef ALU4
     { &x86_fam_test_EG, J_ALU, FORM_EG, A_TEST, true },
-    { &x86_fam_test_AI, J_ALU, FORM_AI, A_TEST },
+    { &x86_fam_test_AI, J_ALU, FORM_AI, A_TEST, false },
     { &x86_fam_test_EI, J_ALU, FORM_EI, A_TEST, true },
     { &x86_fam_cmp_EG, J_ALU, FORM_EG, A_CMP, true },
     { &x86_fam_cmp_EI, J_ALU, FORM_EI, A_CMP, true },
     { &x86_fam_mov_EG, J_MOV, FORM_EG, 0, true },
     { &x86_fam_mov_GE, J_MOV, FORM_GE, 0, true },
-    { &x86_fam_mov_ZI, J_MOV, FORM_ZI, 0 },
+    { &x86_fam_mov_ZI, J_MOV, FORM_ZI, 0, false },
     { &x86_fam_mov_EI, J_MOV, FORM_EI, 0, true },
-    { &x86_fam_not, J_NOT, FORM_E, 0 },
-    { &x86_fam_neg, J_NEG, FORM_E, 0 },
-    { &x86_fam_rol_I, J_SHIFT, FORM_EI, S_ROL },
-    { &x86_fam_ror_I, J_SHIFT, FORM_EI, S_ROR },
-    { &x86_fam_shl_I, J_SHIFT, FORM_EI, S_SHL },
-    { &x86_fam_shr_I, J_SHIFT, FORM_EI, S_SHR },
-    { &x86_fam_sar_I, J_SHIFT, FORM_EI, S_SAR },
-    { &x86_fam_rol_1, J_SHIFT, FORM_E, S_ROL },
-    { &x86_fam_ror_1, J_SHIFT, FORM_E, S_ROR },
-    { &x86_fam_shl_1, J_SHIFT, FORM_E, S_SHL },
-    { &x86_fam_shr_1, J_SHIFT, FORM_E, S_SHR },
-    { &x86_fam_sar_1, J_SHIFT, FORM_E, S_SAR },
-    { &x86_fam_lea, J_LEA, FORM_GE, 0 },
+    { &x86_fam_not, J_NOT, FORM_E, 0, false },
+    { &x86_fam_neg, J_NEG, FORM_E, 0, false },
+    { &x86_fam_rol_I, J_SHIFT, FORM_EI, S_ROL, false },
+    { &x86_fam_ror_I, J_SHIFT, FORM_EI, S_ROR, false },
+    { &x86_fam_shl_I, J_SHIFT, FORM_EI, S_SHL, false },
+    { &x86_fam_shr_I, J_SHIFT, FORM_EI, S_SHR, false },
+    { &x86_fam_sar_I, J_SHIFT, FORM_EI, S_SAR, false },
+    { &x86_fam_rol_1, J_SHIFT, FORM_E, S_ROL, false },
+    { &x86_fam_ror_1, J_SHIFT, FORM_E, S_ROR, false },
+    { &x86_fam_shl_1, J_SHIFT, FORM_E, S_SHL, false },
+    { &x86_fam_shr_1, J_SHIFT, FORM_E, S_SHR, false },
+    { &x86_fam_sar_1, J_SHIFT, FORM_E, S_SAR, false },
+    { &x86_fam_lea, J_LEA, FORM_GE, 0, false },
     { &x86_fam_movzx_b, J_MOVX, FORM_GE, X_ZB, true },
     { &x86_fam_movzx_w, J_MOVX, FORM_GE, X_ZW, true },
     { &x86_fam_movsx_b, J_MOVX, FORM_GE, X_SB, true },
