@@ -1,12 +1,15 @@
 /*
  * x86-64 host JIT for decoded TBs.  See include/target/x86/jit.h.
  *
- * Code shape: rbx holds env for the whole TB; rax, rcx are scratch.
- * Guest registers live in env->regs (no register caching), so an inline
- * form is a load, one or two host ALU instructions and a store, and a
- * handler call needs no write-back.  Inline forms are recognised by the
- * handler the decoder picked (family and operand size), so they cover
- * exactly the forms whose interpreter semantics they copy.
+ * Code shape: rbx holds env for the whole TB; rax, rcx, rdx, rsi, rdi
+ * are scratch.  Guest registers live in env->regs (no register
+ * allocation: only the value just stored from rax is reused by the next
+ * instruction), so an inline form is a load, one or two host ALU
+ * instructions and a store, and a handler call needs no write-back.
+ * Inline forms are recognised by the handler the decoder picked (family
+ * and operand size), so they cover exactly the forms whose interpreter
+ * semantics they copy.  Budget and rip are updated lazily: once before
+ * each handler call or TLB miss, and at the TB's exits.
  */
 #include "util/osdep.h"
 #include "insn.h"
