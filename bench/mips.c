@@ -2,7 +2,8 @@
  * bench/mips: guest instructions per second on the software CPU, and the
  * slowdown against the same code run natively, in one invocation.
  *
- *   bench/build.sh && build/bench/mips [--uncached] [--runs N] [loop-iterations] [sha256-MiB]
+ *   bench/build.sh && build/bench/mips [--uncached] [--no-jit] [--runs N]
+ *                                      [loop-iterations] [sha256-MiB]
  *
  * Each figure is the median of N runs (default 5), guest and native
  * alternating, every result checked against the native one; both the
@@ -217,6 +218,11 @@ int main(int argc, char **argv)
     for (;;) {
         if (argc > 1 && !strcmp(argv[1], "--uncached")) {
             uncached = true;
+            argc--;
+            argv++;
+        } else if (argc > 1 && !strcmp(argv[1], "--no-jit")) {
+            /* the interpreter alone (-accel tcg,jit=off) */
+            tcg_set_jit_enabled(false);
             argc--;
             argv++;
         } else if (argc > 2 && !strcmp(argv[1], "--runs")) {
