@@ -19,6 +19,7 @@
 #include "hw/char/serial.h"
 #include "accel/tcg/tcg-accel-ops.h"
 #include "system/kvm.h"
+#include "accel/tcg/cpu-exec.h"
 #include "target/x86/cpu-qom.h"
 #include "migration/ram.h"
 #include "migration/savevm.h"
@@ -393,6 +394,31 @@ static int dump_vmstate(const char *path)
     return 0;
 }
 
+/* -accel tcg's options: jit=on|off, comma-separated. */
+static bool tcg_accel_options(const char *accel, const char *opts,
+                              Error **errp)
+{
+    while (opts && *opts) {
+        const char *end = strchr(opts, ',');
+        size_t n = end ? (size_t)(end - opts) : strlen(opts);
+
+        if (n == 6 && !strncmp(opts, "jit=on", 6)) {
+            if (!tcg_set_jit_enabled(true)) {
+                error_setg(errp, "-accel %s: this host has no JIT", accel);
+                return false;
+            }
+        } else if (n == 7 && !strncmp(opts, "jit=off", 7)) {
+            tcg_set_jit_enabled(false);
+        } else {
+            error_setg(errp, "-accel %s: invalid option '%.*s' (jit=on|off)",
+                       accel, (int)n, opts);
+            return false;
+        }
+        opts = end ? end + 1 : NULL;
+    }
+    return true;
+}
+
 /*
  * -accel: a ':'-separated list of candidates ("kvm:tcg"), each a name and
  * options ("kvm,kernel-irqchip=off"), tried in order.  A candidate that
@@ -424,8 +450,7 @@ static bool select_accelerator(const char *accel, Error **errp)
             last = NULL;
         }
         if (!strcmp(name, "tcg")) {
-            if (opts && *opts) {
-                error_setg(&last, "-accel tcg: unknown options '%s'", opts);
+            if (!tcg_accel_options(accel, opts, &last)) {
                 continue;
             }
             tcg_accel_register();

@@ -95,6 +95,15 @@ static inline bool tb_exec_cached(CPUX86State *env, TCGCPUState *tcg,
         complete = false;
     }
     __atomic_store_n(&tcg->current_tb, tb, __ATOMIC_RELAXED);
+    if (tb->jit && complete) {
+        /* Budget and rip are kept by the host code itself. */
+        if (unlikely(tb->jit(env))) {
+            tcg->tb_stop = 0;
+            complete = false;
+        }
+        __atomic_store_n(&tcg->current_tb, NULL, __ATOMIC_RELAXED);
+        return complete;
+    }
     for (; d < end; d++) {
         env->icount_budget--;
         d->handler(env, d);

@@ -41,6 +41,9 @@ typedef struct TBContext {
     /* Statistics, under lock. */
     uint64_t tb_count, tb_translated, code_bytes;
     uint64_t invalidations, chained;
+    uint64_t jit_tbs, jit_insns, jit_inline;
+    bool jit_off;             /* -accel tcg,jit=off */
+    bool buf_exec;            /* the code buffer is executable */
 } TBContext;
 
 extern TBContext tb_ctx;

@@ -391,6 +391,9 @@ void tcg_get_stats(TCGStats *st)
     st->flushes = tb_ctx.flush_count;
     st->invalidations = tb_ctx.invalidations;
     st->chained = tb_ctx.chained;
+    st->jit_tbs = tb_ctx.jit_tbs;
+    st->jit_insns = tb_ctx.jit_insns;
+    st->jit_inline = tb_ctx.jit_inline;
     tcg_foreach_cpu(stats_add_cpu, st);
     pthread_mutex_unlock(&tb_ctx.lock);
 }
@@ -414,6 +417,9 @@ void tcg_dump_info(StrBuf *out)
                   " bytes/TB)\n", st.code_bytes,
                   st.tb_count ? st.code_bytes / st.tb_count : 0);
     strbuf_printf(out, "direct jump count   %" PRIu64 "\n", st.chained);
+    strbuf_printf(out, "JIT                 %s\n", tcg_jit_enabled() ? "on" : "off");
+    strbuf_printf(out, "JIT TBs translated  %" PRIu64 " (%" PRIu64 " insns, %u%% inline)\n",
+                  st.jit_tbs, st.jit_insns, percent(st.jit_inline, st.jit_insns));
     strbuf_printf(out, "\nStatistics:\n");
     strbuf_printf(out, "TB flush count      %" PRIu64 "\n", st.flushes);
     strbuf_printf(out, "TB invalidate count %" PRIu64 "\n", st.invalidations);

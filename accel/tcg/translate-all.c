@@ -7,6 +7,7 @@
 #include "internal.h"
 #include "memory/ram_addr.h"
 #include "hw/core/cpu.h"
+#include "util/log.h"
 #include <sys/mman.h>
 
 /* Code bytes at linear pc, at most up to the end of the TB's page pair. */
@@ -28,6 +29,7 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns)
     tb->flags = env->hflags;
     tb->icount = 0;
     tb->size = 0;
+    tb->jit = NULL;
     max_insns = MIN(max_insns, TB_MAX_INSNS);
 
     while (tb->icount < max_insns) {
@@ -62,14 +64,30 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns)
 
 static size_t requested_buffer_size = TB_DEFAULT_BUFFER_SIZE;
 
-static void code_buffer_alloc_locked(size_t size)
+static void code_buffer_alloc_locked(size_t size, bool exec)
 {
+    const int flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+
     if (tb_ctx.buf) {
         munmap(tb_ctx.buf, tb_ctx.buf_size);
     }
     /* Reserved, not committed: pages appear as TBs are written. */
-    tb_ctx.buf = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    tb_ctx.buf = MAP_FAILED;
+    tb_ctx.buf_exec = false;
+    if (exec) {
+        /* Executable too: the JIT's code follows each TB it compiles. */
+        tb_ctx.buf = mmap(NULL, size, PROT_READ | PROT_WRITE | PROT_EXEC,
+                          flags, -1, 0);
+        if (tb_ctx.buf == MAP_FAILED) {
+            fprintf(stderr, "osprey: TCG code buffer: no executable mapping "
+                    "(%s): JIT off\n", strerror(errno));
+        } else {
+            tb_ctx.buf_exec = true;
+        }
+    }
+    if (tb_ctx.buf == MAP_FAILED) {
+        tb_ctx.buf = mmap(NULL, size, PROT_READ | PROT_WRITE, flags, -1, 0);
+    }
     if (tb_ctx.buf == MAP_FAILED) {
         fprintf(stderr, "osprey: TCG code buffer: cannot map %zu bytes: %s\n",
                 size, strerror(errno));
@@ -84,7 +102,9 @@ static void tb_cache_init_locked(void)
     if (tb_ctx.initialised) {
         return;
     }
-    code_buffer_alloc_locked(requested_buffer_size);
+    tb_ctx.jit_off |= !x86_jit_available();
+    code_buffer_alloc_locked(requested_buffer_size, !tb_ctx.jit_off);
+    tb_ctx.jit_off |= !tb_ctx.buf_exec;
     memory_set_code_write_hook(tb_invalidate_phys_range);
     tb_ctx.initialised = true;
 }
@@ -103,9 +123,37 @@ void tcg_set_code_buffer_size(size_t bytes)
     requested_buffer_size = bytes;
     if (tb_ctx.initialised) {
         tb_flush_locked();
-        code_buffer_alloc_locked(bytes);
+        code_buffer_alloc_locked(bytes, !tb_ctx.jit_off);
     }
     pthread_mutex_unlock(&tb_ctx.lock);
+}
+
+bool tcg_set_jit_enabled(bool on)
+{
+    if (on && !x86_jit_available()) {
+        return false;
+    }
+    pthread_mutex_lock(&tb_ctx.lock);
+    if (tb_ctx.initialised) {
+        tb_flush_locked();
+        if (on && !tb_ctx.buf_exec) {
+            /* mapped without PROT_EXEC: JIT off at start, or refused */
+            code_buffer_alloc_locked(tb_ctx.buf_size, true);
+            if (!tb_ctx.buf_exec) {
+                tb_ctx.jit_off = true;
+                pthread_mutex_unlock(&tb_ctx.lock);
+                return false;
+            }
+        }
+    }
+    tb_ctx.jit_off = !on;
+    pthread_mutex_unlock(&tb_ctx.lock);
+    return true;
+}
+
+bool tcg_jit_enabled(void)
+{
+    return !tb_ctx.jit_off && x86_jit_available();
 }
 
 /* Room for one more TB of the largest size, or NULL when full. */
@@ -209,6 +257,23 @@ retry:
     tb->jmp_list_head = 0;
     tb->jmp_list_next[0] = tb->jmp_list_next[1] = 0;
     tb->chain_mask = tb_chain_mask(tb);
+    tb->jit = NULL;
+    if (!tb_ctx.jit_off && tb_ctx.buf_exec) {
+        uint8_t *code = tb_ctx.buf + tb_ctx.buf_used;
+        /* Looping inside a TB would skip -d exec/cpu's per-TB trace. */
+        bool loop = !qemu_loglevel_mask(CPU_LOG_TB_CPU | CPU_LOG_EXEC);
+        size_t used = x86_jit_translate(tb->flags, tb->insns, tb->icount,
+                                        loop ? &tb->invalid : NULL, code,
+                                        tb_ctx.buf_size - tb_ctx.buf_used);
+        if (used) {
+            /* A full buffer just leaves this TB to the interpreter. */
+            tb->jit = (X86JitFn *)code;
+            tb_ctx.buf_used += (used + 15) & ~(size_t)15;
+            tb_ctx.jit_tbs++;
+            tb_ctx.jit_insns += tb->icount;
+            tb_ctx.jit_inline += x86_jit_count_inline(tb->insns, tb->icount);
+        }
+    }
     (void)cs_base;
     (void)flags;
     tb_link_locked(tb);

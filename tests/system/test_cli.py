@@ -38,6 +38,15 @@ def test_missing_argument(osprey):
     assert "osprey: -m: requires an argument" in r.stderr
 
 
+def test_accel_options(osprey):
+    r = run(osprey, "-accel", "tcg,jit=maybe", "-M", "none")
+    assert r.returncode == 1
+    assert "-accel tcg,jit=maybe: invalid option 'jit=maybe'" in r.stderr
+    r = run(osprey, "-accel", "kvmx", "-M", "none")
+    assert r.returncode == 1
+    assert "invalid accelerator kvmx" in r.stderr
+
+
 def test_machine_help_lists_none(osprey):
     r = run(osprey, "-machine", "help")
     assert r.returncode == 0

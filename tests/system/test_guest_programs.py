@@ -104,6 +104,18 @@ def test_guest_program_osprey(osprey, guest_programs, name):
                "-serial", "stdio", "-no-reboot"], name)
 
 
+@pytest.mark.parametrize("name", PROGRAMS)
+def test_guest_program_osprey_jit_off(osprey, guest_programs, name):
+    """The same programs on the interpreter alone (the JIT's reference)."""
+    if not osprey_runs_pc(osprey):
+        pytest.skip("pc machine not available yet")
+    elf = guest_programs / f"{name}.elf"
+    check_run([osprey, "-M", "pc", "-accel", "tcg,jit=off", "-m", "64",
+               "-kernel", str(elf),
+               "-device", "isa-debug-exit,iobase=0xf4,iosize=4",
+               "-serial", "stdio", "-no-reboot"], name)
+
+
 QEMU = shutil.which("qemu-system-x86_64")
 
 

@@ -23,14 +23,16 @@
  *    read/write/code tags, host addend) with page walks on a miss.
  *  - System instructions, paging, interrupt delivery, x87/SSE handlers
  *    grow as new families in target/x86/insns.def.
- *  - JIT: on x86-64 hosts the same decoded TB is compiled to host code;
- *    this interpreter stays the reference it is tested against.
+ *  - JIT: on x86-64 hosts the same decoded TB is compiled to host code
+ *    (target/x86/jit.c) when cached; this interpreter stays the reference
+ *    it is tested against, and runs any TB the budget cuts short.
  */
 #ifndef ACCEL_TCG_CPU_EXEC_H
 #define ACCEL_TCG_CPU_EXEC_H
 
 #include "target/x86/cpu.h"
 #include "target/x86/decode.h"
+#include "target/x86/jit.h"
 
 #define TB_MAX_INSNS 64
 #define TARGET_PAGE_BITS 12
@@ -71,6 +73,7 @@ typedef struct TranslationBlock {
     struct TranslationBlock *jmp_dest[2];
     uintptr_t jmp_list_head;
     uintptr_t jmp_list_next[2];
+    X86JitFn *jit;        /* host code for the whole TB, or NULL */
     DecodedInsn insns[];
 } TranslationBlock;
 
@@ -143,6 +146,14 @@ void tb_cache_init(void);
  * (no vCPU may be running); tests use a small buffer to see flushes.
  */
 void tcg_set_code_buffer_size(size_t bytes);
+/*
+ * Compile cached TBs to host code (default: on where the host has a JIT)
+ * or run them on the interpreter only (-accel tcg,jit=off).  Flushes the
+ * cache, so no vCPU may be running; returns false if asked for a JIT the
+ * host does not have.
+ */
+bool tcg_set_jit_enabled(bool on);
+bool tcg_jit_enabled(void);
 
 typedef struct TCGStats {
     uint64_t tb_count;         /* TBs in the cache now */
@@ -155,6 +166,8 @@ typedef struct TCGStats {
     uint64_t htable_lookups, htable_hits;
     uint64_t chained;          /* TB exits patched to jump directly */
     uint64_t tlb_flushes, tlb_fills;
+    uint64_t jit_tbs;          /* cached TBs with host code */
+    uint64_t jit_insns, jit_inline;  /* their instructions; done inline */
 } TCGStats;
 void tcg_get_stats(TCGStats *st);
 /* `info jit`: the statistics above as text. */
