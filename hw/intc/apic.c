@@ -1241,7 +1241,7 @@ static const VMStateDescription vmstate_apic_pending = {
  * initial APIC id as instance id (as QEMU registers it).  The timer is
  * in the stream as its expiry, "timer_expiry" (-1: not armed).
  */
-static const VMStateDescription vmstate_apic_common = {
+const VMStateDescription vmstate_apic_common = {
     .name = "apic",
     .version_id = 3,
     .minimum_version_id = 3,
