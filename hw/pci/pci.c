@@ -736,7 +736,9 @@ const VMStateDescription vmstate_pci_device = {
         {
             .name = "irq_state",
             .version_id = 2,
-            .size = sizeof(uint8_t),
+            /* What is in the stream (QEMU's int32_t per pin), for dumps;
+             * one element, so the engine never steps by it. */
+            .size = PCI_NUM_PINS * sizeof(int32_t),
             .info = &vmstate_info_pci_irq_state,
             .flags = VMS_SINGLE,
             .offset = vmstate_offset_value(PCIDevice, irq_state, uint8_t),

@@ -594,6 +594,11 @@ MC146818RtcState *mc146818_rtc_init(ISABus *bus, Error **errp)
     return MC146818_RTC(dev);
 }
 
+static bool rtc_index_valid(void *opaque, int version_id)
+{
+    return ((MC146818RtcState *)opaque)->cmos_index < 128;
+}
+
 /* The IRQ line follows the loaded IRQF (the timers re-arm themselves). */
 static int rtc_post_load(void *opaque, int version_id)
 {
@@ -616,6 +621,7 @@ static const VMStateDescription vmstate_rtc = {
     .fields = (const VMStateField[]) {
         VMSTATE_BUFFER(cmos_data, MC146818RtcState),
         VMSTATE_UINT8(cmos_index, MC146818RtcState),
+        VMSTATE_VALIDATE("cmos_index below 128", rtc_index_valid),
         VMSTATE_UINT8(nmi_disabled, MC146818RtcState),
         VMSTATE_TIMER_PTR(periodic_timer, MC146818RtcState),
         VMSTATE_INT64(base_ns, MC146818RtcState),

@@ -490,6 +490,15 @@ ISADevice *i8254_pit_init(ISABus *bus, int base, int isa_irq)
     return ISA_DEVICE(dev);
 }
 
+/* A count of 0 would divide by zero; the rest index nothing. */
+static bool pit_channel_valid(void *opaque, int version_id)
+{
+    PITChannelState *s = opaque;
+
+    return s->count >= 1 && s->count <= 0x10000 && s->bcd <= 1 &&
+           s->gate <= 1 && s->mode <= 7;
+}
+
 /* QEMU's hw/timer/i8254_common.c "pit channel". */
 static const VMStateDescription vmstate_pit_channel = {
     .name = "pit channel",
@@ -510,6 +519,7 @@ static const VMStateDescription vmstate_pit_channel = {
         VMSTATE_UINT8(gate, PITChannelState),
         VMSTATE_INT64(count_load_time, PITChannelState),
         VMSTATE_INT64(next_transition_time, PITChannelState),
+        VMSTATE_VALIDATE("count 1..0x10000, mode 0..7", pit_channel_valid),
         VMSTATE_END_OF_LIST()
     },
 };

@@ -306,8 +306,15 @@ const VMStateDescription vmstate_x86_cpu = {
         VMSTATE_UINT64(env.a20_mask, X86CPU),
         /* XMM */
         VMSTATE_UINT32(env.mxcsr, X86CPU),
-        VMSTATE_STRUCT_ARRAY(env.xmm, X86CPU, CPU_NB_REGS, 0,
-                             vmstate_xmm_reg, X86XMMReg),
+        {
+            .name = "env.xmm_regs",     /* QEMU's name */
+            .num = CPU_NB_REGS,
+            .vmsd = &vmstate_xmm_reg,
+            .size = sizeof(X86XMMReg),
+            .flags = VMS_STRUCT | VMS_ARRAY,
+            .offset = vmstate_offset_array(X86CPU, env.xmm, X86XMMReg,
+                                           CPU_NB_REGS),
+        },
         VMSTATE_UINT64(env.efer, X86CPU),
         VMSTATE_UINT64(env.star, X86CPU),
         VMSTATE_UINT64(env.lstar, X86CPU),

@@ -826,6 +826,36 @@ static void test_bad_values_refused(void **state)
     free(b.data);
 }
 
+static void test_pit_zero_count_refused(void **state)
+{
+    Blob b = save_dev(M.pit);
+    char *msg = NULL;
+
+    /* Channel 0's count (be32) follows the 4 unused bytes. */
+    memset(b.data + 4, 0, 4);
+    assert_int_not_equal(load_vmsd(dev_vmsd(M.pit), M.pit, b.data, b.len, 3,
+                                   &msg), 0);
+    assert_non_null(strstr(msg, "'pit channel'"));
+    assert_non_null(strstr(msg, "count 1..0x10000"));
+    free(msg);
+    free(b.data);
+}
+
+static void test_rtc_index_refused(void **state)
+{
+    DeviceState *rtc = DEVICE(M.rtc);
+    Blob b = save_dev(rtc);
+    char *msg = NULL;
+
+    b.data[128] = 0x80;         /* cmos_index, after the 128 CMOS bytes */
+    assert_int_not_equal(load_vmsd(dev_vmsd(rtc), rtc, b.data, b.len, 3,
+                                   &msg), 0);
+    assert_non_null(strstr(msg, "'mc146818rtc'"));
+    assert_non_null(strstr(msg, "cmos_index below 128"));
+    free(msg);
+    free(b.data);
+}
+
 /* ---- the whole set through the savevm stream ----------------------------- */
 
 static Blob savevm_all(void)
@@ -1061,6 +1091,8 @@ int main(void)
         cmocka_unit_test_setup(test_bad_version_refused, setup),
         cmocka_unit_test_setup(test_truncated_field_refused, setup),
         cmocka_unit_test_setup(test_bad_values_refused, setup),
+        cmocka_unit_test_setup(test_pit_zero_count_refused, setup),
+        cmocka_unit_test_setup(test_rtc_index_refused, setup),
         cmocka_unit_test_setup(test_savevm_stream, setup),
         cmocka_unit_test_setup(test_cpu, setup),
         cmocka_unit_test_setup(test_cpu_bad_stream_refused, setup),
