@@ -673,7 +673,7 @@ static void test_piix3_and_pci_device(void **state)
     address_space_stl_le(&address_space_memory, bar + 16, 0x2000, ATTRS, NULL);
     address_space_stl_le(&address_space_memory, bar + 16 + 8, 0xbeef, ATTRS,
                          NULL);
-    cfg_write(devfn, M.testdev->msix_cap, PCI_MSIX_FLAGS_ENABLE << 16, 4);
+    cfg_write(devfn, M.testdev->msix_cap, (uint32_t)PCI_MSIX_FLAGS_ENABLE << 16, 4);
     msix_notify(M.testdev, 1);
     assert_true(msix_is_pending(M.testdev, 1));
     pci_irq_assert(M.testdev);
