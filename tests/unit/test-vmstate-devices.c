@@ -102,8 +102,39 @@ static const TypeInfo test_pci_type = {
     .class_init = test_pci_class_init,
 };
 
+/* A device with nothing but a description, for qdev's registration. */
+#define TYPE_TEST_VMS_DEV "test-vms-dev"
+
+typedef struct TestVmsDev {
+    DeviceState parent_obj;
+    uint32_t value;
+} TestVmsDev;
+
+static const VMStateDescription vmstate_test_vms_dev = {
+    .name = "test-vms-dev",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(value, TestVmsDev),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static void test_vms_dev_class_init(ObjectClass *klass, const void *data)
+{
+    DEVICE_CLASS(klass)->vmsd = &vmstate_test_vms_dev;
+}
+
+static const TypeInfo test_vms_dev_type = {
+    .name = TYPE_TEST_VMS_DEV,
+    .parent = TYPE_DEVICE,
+    .instance_size = sizeof(TestVmsDev),
+    .class_init = test_vms_dev_class_init,
+};
+
 static void register_test_types(void)
 {
+    type_register_static(&test_vms_dev_type);
     type_register_static(&test_cpu_type);
     type_register_static(&test_pci_type);
 }
@@ -872,6 +903,61 @@ static Blob savevm_all(void)
     return b;
 }
 
+/* Sections named name in a savevm stream, and the instance id of each. */
+static int count_sections(Blob b, const char *name, uint32_t *ids, int max)
+{
+    size_t len = strlen(name);
+    int n = 0;
+
+    for (size_t i = 1; i + len + 4 <= b.len; i++) {
+        if (b.data[i - 1] == len && !memcmp(b.data + i, name, len)) {
+            const uint8_t *p = b.data + i + len;
+            if (n < max) {
+                ids[n] = (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+            }
+            n++;
+        }
+    }
+    return n;
+}
+
+static void test_qdev_registers_vmsd(void **state)
+{
+    DeviceState *d0 = qdev_new(TYPE_TEST_VMS_DEV);
+    DeviceState *d1 = qdev_new(TYPE_TEST_VMS_DEV);
+    uint32_t ids[4];
+    Blob b;
+
+    b = savevm_all();
+    assert_int_equal(count_sections(b, "test-vms-dev", ids, 4), 0);
+    free(b.data);
+
+    assert_true(qdev_realize(d0, NULL, NULL));
+    assert_true(qdev_realize(d1, NULL, NULL));
+    b = savevm_all();
+    assert_int_equal(count_sections(b, "test-vms-dev", ids, 4), 2);
+    assert_int_equal(ids[0], 0);        /* VMSTATE_INSTANCE_ID_ANY, as QEMU */
+    assert_int_equal(ids[1], 1);
+    free(b.data);
+    /* One section per CPU-less APIC too: instance = APIC id 0. */
+    b = savevm_all();
+    assert_int_equal(count_sections(b, "apic", ids, 4), 1);
+    assert_int_equal(ids[0], 0);
+    assert_int_equal(count_sections(b, "i8259", ids, 4), 2);
+    free(b.data);
+
+    qdev_unrealize(d0);
+    b = savevm_all();
+    assert_int_equal(count_sections(b, "test-vms-dev", ids, 4), 1);
+    assert_int_equal(ids[0], 1);
+    free(b.data);
+    object_unparent(OBJECT(d1));
+    object_unparent(OBJECT(d0));
+    b = savevm_all();
+    assert_int_equal(count_sections(b, "test-vms-dev", ids, 4), 0);
+    free(b.data);
+}
+
 static void test_savevm_stream(void **state)
 {
     Blob a, b;
@@ -1094,6 +1180,7 @@ int main(void)
         cmocka_unit_test_setup(test_pit_zero_count_refused, setup),
         cmocka_unit_test_setup(test_rtc_index_refused, setup),
         cmocka_unit_test_setup(test_savevm_stream, setup),
+        cmocka_unit_test_setup(test_qdev_registers_vmsd, setup),
         cmocka_unit_test_setup(test_cpu, setup),
         cmocka_unit_test_setup(test_cpu_bad_stream_refused, setup),
     };
