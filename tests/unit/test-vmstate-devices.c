@@ -194,6 +194,7 @@ static int group_setup(void **state)
 
     bql_lock();
     qemu_clock_enable(QEMU_CLOCK_VIRTUAL, false);
+    qemu_timers_vmstate_register();     /* as machine_create does */
     test_ram = xzalloc(TEST_RAM_SIZE);
 
     memory_region_init_ram(&M.ram, NULL, "ram", 1 * MiB, &error_abort);
@@ -963,6 +964,8 @@ static void test_savevm_stream(void **state)
     Blob a, b;
     QEMUFile *f;
     Error *err = NULL;
+    int64_t t_save;
+    uint32_t ids[1];
 
     init_pics();
     qemu_irq_raise(M.isa_irqs[3]);
@@ -970,8 +973,14 @@ static void test_savevm_stream(void **state)
     outb(0x40, 0x00);
     outb(0x40, 0x20);
     cmos_write(0x41, 0x99);
+    t_save = vnow();
     a = savevm_all();
+    /* "timer" (guest time) comes first, before the devices' deadlines. */
+    assert_int_equal(count_sections(a, "timer", ids, 1), 1);
+    assert_true(memmem(a.data, a.len, "\005timer", 6) <
+                memmem(a.data, a.len, "\005i8259", 6));
 
+    advance_to(t_save + 5 * NANOSECONDS_PER_SECOND);
     bus_cold_reset(BUS(M.pci_bus));
     assert_int_equal(cmos_read(0x41), 0x99);    /* CMOS survives reset */
     cmos_write(0x41, 0x00);
@@ -981,6 +990,7 @@ static void test_savevm_stream(void **state)
     qemu_fclose(f);
     assert_int_equal(cmos_read(0x41), 0x99);
     assert_int_equal(inb(0x21), 0xe2);
+    assert_int_equal(vnow(), t_save);           /* guest time restored */
 
     b = savevm_all();
     assert_int_equal(b.len, a.len);
