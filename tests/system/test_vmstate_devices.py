@@ -12,6 +12,7 @@ FIRMWARE = pathlib.Path("/usr/share/seabios/bios-256k.bin")
 
 # Description name -> fields it must have (QEMU's names where QEMU has them).
 EXPECTED = {
+    "timer": ["virtual_ns"],
     "cpu_common": ["halted", "interrupt_request"],
     "cpu": ["env.regs", "env.eip", "env.eflags", "env.fpregs",
             "env.fpus_vmstate", "env.fptag_vmstate", "env.segs", "env.gdt",
