@@ -686,6 +686,11 @@ static int get_pci_irq_state(QEMUFile *f, void *pv, size_t size,
     if (qemu_file_get_error(f)) {
         return qemu_file_get_error(f);
     }
+    /* Only the device's own INTx pin can have been asserted. */
+    if (state && (pci_intx(dev) < 0 || pci_intx(dev) >= PCI_NUM_PINS ||
+                  state != 1u << pci_intx(dev))) {
+        return -EINVAL;
+    }
     for (int pin = 0; pin < PCI_NUM_PINS; pin++) {
         int change = ((state >> pin) & 1) - ((dev->irq_state >> pin) & 1);
 

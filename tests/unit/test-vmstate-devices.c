@@ -750,6 +750,21 @@ static void test_pci_identity_checked(void **state)
     free(b.data);
 }
 
+/* i440FX has no INTx pin: a stream asserting one is refused. */
+static void test_pci_irq_state_checked(void **state)
+{
+    Blob b = save_dev(DEVICE(M.i440fx));
+    char *msg = NULL;
+
+    /* config (256), then irq_state: 4 be32; assert INTB. */
+    b.data[256 + 7] = 1;
+    assert_int_not_equal(load_vmsd(dev_vmsd(DEVICE(M.i440fx)), M.i440fx,
+                                   b.data, b.len, 3, &msg), 0);
+    assert_non_null(strstr(msg, "'irq_state'"));
+    free(msg);
+    free(b.data);
+}
+
 /* ---- fw_cfg ------------------------------------------------------------- */
 
 static void test_fw_cfg(void **state)
@@ -954,6 +969,8 @@ static void test_qdev_registers_vmsd(void **state)
     free(b.data);
     object_unparent(OBJECT(d1));
     object_unparent(OBJECT(d0));
+    object_unref(OBJECT(d1));           /* qdev_new's references */
+    object_unref(OBJECT(d0));
     b = savevm_all();
     assert_int_equal(count_sections(b, "test-vms-dev", ids, 4), 0);
     free(b.data);
@@ -1193,6 +1210,7 @@ int main(void)
         cmocka_unit_test_setup(test_i440fx_pam, setup),
         cmocka_unit_test_setup(test_piix3_and_pci_device, setup),
         cmocka_unit_test_setup(test_pci_identity_checked, setup),
+        cmocka_unit_test_setup(test_pci_irq_state_checked, setup),
         cmocka_unit_test_setup(test_fw_cfg, setup),
         cmocka_unit_test_setup(test_acpi_pm, setup),
         cmocka_unit_test_setup(test_bad_version_refused, setup),
