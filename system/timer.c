@@ -9,6 +9,7 @@
 #include "util/osdep.h"
 #include "system/timer.h"
 #include "system/main-loop.h"
+#include "migration/vmstate.h"
 
 #include <pthread.h>
 #include <time.h>
@@ -359,4 +360,76 @@ int64_t timer_expire_time_ns(const QEMUTimer *ts)
     expire = ts->expire_time;
     pthread_mutex_unlock(&clock->lock);
     return expire;
+}
+
+void qemu_clock_set_virtual_ns(int64_t ns)
+{
+    QEMUClock *clock = clock_get(QEMU_CLOCK_VIRTUAL);
+
+    pthread_mutex_lock(&clock->lock);
+    if (clock->enabled) {
+        clock->offset = host_clock_ns(CLOCK_MONOTONIC) - ns;
+    } else {
+        clock->frozen_ns = ns;
+    }
+    pthread_mutex_unlock(&clock->lock);
+    /* Deadlines may have come closer or gone further. */
+    qemu_notify_event();
+}
+
+/* ---- VMState -------------------------------------------------------- */
+
+typedef struct TimersState {
+    int64_t virtual_ns;         /* guest time at save */
+} TimersState;
+
+static TimersState timers_state;
+
+static int timers_pre_save(void *opaque)
+{
+    TimersState *s = opaque;
+
+    s->virtual_ns = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    return 0;
+}
+
+static int timers_post_load(void *opaque, int version_id)
+{
+    TimersState *s = opaque;
+
+    if (s->virtual_ns < 0) {
+        error_report("timer: virtual time %" PRId64 " is negative",
+                     s->virtual_ns);
+        return -EINVAL;
+    }
+    qemu_clock_set_virtual_ns(s->virtual_ns);
+    return 0;
+}
+
+/*
+ * Name of QEMU's "timer" section; ours carries guest time itself (QEMU's
+ * carries offsets from the host clock), which is what the devices'
+ * absolute deadlines are relative to.
+ */
+static const VMStateDescription vmstate_timers = {
+    .name = "timer",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .priority = MIG_PRI_HIGH,
+    .pre_save = timers_pre_save,
+    .post_load = timers_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_INT64(virtual_ns, TimersState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+void qemu_timers_vmstate_register(void)
+{
+    static bool registered;
+
+    if (!registered) {
+        vmstate_register(NULL, 0, &vmstate_timers, &timers_state);
+        registered = true;
+    }
 }

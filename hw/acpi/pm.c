@@ -3,6 +3,7 @@
  */
 #include "util/osdep.h"
 #include "hw/acpi/pm.h"
+#include "migration/vmstate.h"
 #include "hw/i386/acpi-build.h"
 #include "hw/qdev-properties.h"
 #include "system/runstate.h"
@@ -300,6 +301,33 @@ static void acpi_pm_unrealize(DeviceState *dev)
     s->tmr_timer = NULL;
 }
 
+static int acpi_pm_post_load(void *opaque, int version_id)
+{
+    acpi_pm_update_sci(opaque);
+    return 0;
+}
+
+/*
+ * The PM1/timer/GPE0 part of QEMU's hw/acpi/piix4.c "piix4_pm" (ours is
+ * not a PCI function yet, so the name is the device's).  The PM timer
+ * counts virtual time and needs nothing; its overflow timer is saved.
+ */
+static const VMStateDescription vmstate_acpi_pm = {
+    .name = "acpi-pm",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = acpi_pm_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT16_NAMED("ar.pm1.evt.sts", pm1_sts, ACPIPMState),
+        VMSTATE_UINT16_NAMED("ar.pm1.evt.en", pm1_en, ACPIPMState),
+        VMSTATE_UINT16_NAMED("ar.pm1.cnt.cnt", pm1_cnt, ACPIPMState),
+        VMSTATE_TIMER_PTR(tmr_timer, ACPIPMState),
+        VMSTATE_UINT8_ARRAY(gpe_sts, ACPIPMState, 2),
+        VMSTATE_UINT8_ARRAY(gpe_en, ACPIPMState, 2),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const Property acpi_pm_properties[] = {
     DEFINE_PROP_UINT32("io-base", ACPIPMState, io_base, 0x600),
     DEFINE_PROP_END_OF_LIST(),
@@ -313,6 +341,7 @@ static void acpi_pm_class_init(ObjectClass *klass, const void *data)
     dc->realize = acpi_pm_realize;
     dc->unrealize = acpi_pm_unrealize;
     dc->desc = "ACPI PM1, PM timer and GPE0 block";
+    dc->vmsd = &vmstate_acpi_pm;
     dc->user_creatable = false;
     device_class_set_props(dc, acpi_pm_properties);
     rc->phases.enter = acpi_pm_reset_enter;

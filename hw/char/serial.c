@@ -859,8 +859,6 @@ static void isa_serial_realize(DeviceState *dev, Error **errp)
     memory_region_init_io(&isa->io, OBJECT(dev), &serial_io_ops, s,
                           "serial", 8);
     isa_register_ioport(ISA_DEVICE(dev), &isa->io, isa->iobase);
-    vmstate_register(OBJECT(dev), VMSTATE_INSTANCE_ID_ANY,
-                     &vmstate_isa_serial, isa);
 }
 
 static void (*isa_serial_parent_unrealize)(DeviceState *dev);
@@ -870,7 +868,6 @@ static void isa_serial_unrealize(DeviceState *dev)
     ISASerialState *isa = ISA_SERIAL(dev);
     SerialState *s = &isa->state;
 
-    vmstate_unregister(OBJECT(dev), &vmstate_isa_serial, isa);
     if (s->write_watch) {
         qemu_chr_fe_remove_write_watch(&s->chr, serial_write_ready, s);
         s->write_watch = false;
@@ -920,6 +917,7 @@ static void isa_serial_class_init(ObjectClass *oc, const void *data)
     device_class_set_parent_unrealize(dc, isa_serial_unrealize,
                                       &isa_serial_parent_unrealize);
     dc->desc = "16550A UART on the ISA bus";
+    dc->vmsd = &vmstate_isa_serial;
     dc->user_creatable = true;
     device_class_set_props(dc, isa_serial_properties);
     rc->phases.enter = isa_serial_reset_enter;

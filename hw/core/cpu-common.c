@@ -7,6 +7,7 @@
 #include "hw/core/cpu.h"
 #include "hw/resettable.h"
 #include "system/main-loop.h"
+#include "migration/vmstate.h"
 
 static int next_cpu_index;
 
@@ -28,6 +29,38 @@ static void cpu_common_instance_finalize(Object *obj)
     pthread_mutex_destroy(&cpu->work_mutex);
 }
 
+/* Requests that are kicks, not state: dropped on load. */
+#define CPU_INTERRUPT_TRANSIENT (CPU_INTERRUPT_EXITTB | CPU_INTERRUPT_HALT | \
+                                 CPU_INTERRUPT_POLL | CPU_INTERRUPT_TPR)
+
+static int cpu_common_post_load(void *opaque, int version_id)
+{
+    CPUState *cpu = opaque;
+
+    if (cpu->halted > 1) {
+        error_report("cpu_common: halted is %u, not 0 or 1", cpu->halted);
+        return -EINVAL;
+    }
+    cpu->interrupt_request &= ~CPU_INTERRUPT_TRANSIENT;
+    return 0;
+}
+
+/*
+ * QEMU's "cpu_common": one instance per CPU (instance id the CPU index),
+ * the pending events (INTR, NMI, INIT, SIPI) and whether it is halted.
+ */
+static const VMStateDescription vmstate_cpu_common = {
+    .name = "cpu_common",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = cpu_common_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(halted, CPUState),
+        VMSTATE_UINT32(interrupt_request, CPUState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static void cpu_common_realize(DeviceState *dev, Error **errp)
 {
     CPUState *cpu = CPU(dev);
@@ -39,6 +72,7 @@ static void cpu_common_realize(DeviceState *dev, Error **errp)
     }
     cpu->cpu_index = next_cpu_index++;
     QTAILQ_INSERT_TAIL(&cpus_queue, cpu, node);
+    vmstate_register(OBJECT(cpu), cpu->cpu_index, &vmstate_cpu_common, cpu);
     qemu_init_vcpu(cpu);
 }
 
@@ -47,6 +81,7 @@ static void cpu_common_unrealize(DeviceState *dev)
     CPUState *cpu = CPU(dev);
 
     cpu_remove_sync(cpu);
+    vmstate_unregister(OBJECT(cpu), &vmstate_cpu_common, cpu);
     QTAILQ_REMOVE(&cpus_queue, cpu, node);
     if (QTAILQ_EMPTY(&cpus_queue)) {
         next_cpu_index = 0;

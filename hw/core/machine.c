@@ -7,6 +7,7 @@
 #include "hw/core/cpu.h"
 #include "hw/qdev-core.h"
 #include "hw/resettable.h"
+#include "system/timer.h"
 
 static MachineState *current_machine;
 
@@ -81,6 +82,8 @@ MachineState *machine_create(MachineClass *mc, Error **errp)
         return NULL;
     }
     Object *obj = object_new(object_class_get_name(OBJECT_CLASS(mc)));
+    /* Guest time is machine state: first in the stream, as in QEMU. */
+    qemu_timers_vmstate_register();
     object_property_add_child(object_get_root(), "machine", obj);
     object_unref(obj);
     current_machine = MACHINE(obj);

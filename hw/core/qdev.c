@@ -5,6 +5,7 @@
 #include "hw/qdev-core.h"
 #include "hw/qdev-properties.h"
 #include "memory/memory.h"
+#include "migration/vmstate.h"
 
 bool qdev_hotplug;
 
@@ -178,6 +179,16 @@ static bool device_realize_tree(DeviceState *dev, Error **errp)
             goto fail;
         }
     }
+    if (dc->vmsd) {
+        int ret = vmstate_register(obj, VMSTATE_INSTANCE_ID_ANY, dc->vmsd,
+                                   dev);
+        if (ret < 0) {
+            error_setg(&err, "%s: cannot register state '%s': %s",
+                       object_get_typename(obj), dc->vmsd->name,
+                       strerror(-ret));
+            goto post_realize_fail;
+        }
+    }
 
     /* A hotplugged device starts from a cold reset of its subtree. */
     if (dev->hotplugged) {
@@ -210,6 +221,10 @@ child_realize_fail:
     if (in_reset) {
         resettable_release_reset(obj, RESET_TYPE_COLD);
     }
+    if (dc->vmsd) {
+        vmstate_unregister(obj, dc->vmsd, dev);
+    }
+post_realize_fail:
     if (dc->unrealize) {
         dc->unrealize(dev);
     }
@@ -233,6 +248,9 @@ static void device_unrealize_tree(DeviceState *dev)
     dev->realized = false;
     QLIST_FOREACH(bus, &dev->child_bus, sibling) {
         qbus_unrealize(bus);
+    }
+    if (dc->vmsd) {
+        vmstate_unregister(OBJECT(dev), dc->vmsd, dev);
     }
     if (dc->unrealize) {
         dc->unrealize(dev);

@@ -4,6 +4,7 @@
 #include "util/osdep.h"
 #include "util/log.h"
 #include "hw/input/i8042.h"
+#include "migration/vmstate.h"
 #include "system/runstate.h"
 
 /* Status register. */
@@ -428,6 +429,108 @@ static void i8042_reset_hold(Object *obj, ResetType type)
     qemu_irq_raise(s->a20_out);
 }
 
+static const VMStateDescription vmstate_kbd_queue = {
+    .name = "pckbd queue",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8_ARRAY(data, KBDQueue, I8042_QUEUE_SIZE),
+        VMSTATE_UINT8(rptr, KBDQueue),
+        VMSTATE_UINT8(count, KBDQueue),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static bool kbd_queues_valid(void *opaque, int version_id)
+{
+    KBDState *k = opaque;
+    const KBDQueue *q[] = { &k->ctrl_queue, &k->kbd_queue, &k->aux_queue };
+
+    for (size_t i = 0; i < ARRAY_SIZE(q); i++) {
+        if (q[i]->rptr >= I8042_QUEUE_SIZE ||
+            q[i]->count > I8042_QUEUE_SIZE) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* QEMU's "pckbd_outport" subsection, named as our loader wants. */
+static const VMStateDescription vmstate_kbd_outport = {
+    .name = "pckbd/outport",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(outport, KBDState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/*
+ * Output buffer, queues and the keyboard behind the controller (QEMU
+ * keeps the keyboard in a separate "ps2kbd"; ours is part of the i8042).
+ */
+static const VMStateDescription vmstate_kbd_extended_state = {
+    .name = "pckbd/extended_state",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(obdata, KBDState),
+        VMSTATE_UINT8(obsrc, KBDState),
+        VMSTATE_STRUCT(ctrl_queue, KBDState, 0, vmstate_kbd_queue, KBDQueue),
+        VMSTATE_STRUCT(kbd_queue, KBDState, 0, vmstate_kbd_queue, KBDQueue),
+        VMSTATE_STRUCT(aux_queue, KBDState, 0, vmstate_kbd_queue, KBDQueue),
+        VMSTATE_VALIDATE("queue pointers in range", kbd_queues_valid),
+        VMSTATE_UINT8(kbd_scan_enabled, KBDState),
+        VMSTATE_UINT8(kbd_scancode_set, KBDState),
+        VMSTATE_UINT8(kbd_leds, KBDState),
+        VMSTATE_UINT8(kbd_pending_cmd, KBDState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* QEMU's hw/input/pckbd.c "pckbd" (KBDState). */
+static const VMStateDescription vmstate_kbd = {
+    .name = "pckbd",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(write_cmd, KBDState),
+        VMSTATE_UINT8(status, KBDState),
+        VMSTATE_UINT8(mode, KBDState),
+        VMSTATE_UNUSED(1),      /* QEMU's "pending": our obsrc + queues */
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription *const[]) {
+        &vmstate_kbd_outport,
+        &vmstate_kbd_extended_state,
+        NULL
+    },
+};
+
+/*
+ * IRQ lines follow the loaded output buffer.  A20 is not driven: the
+ * CPU's own state carries its A20 mask, and port 0x92 drives the same
+ * line.
+ */
+static int kbd_post_load(void *opaque, int version_id)
+{
+    kbd_update_irq(opaque);
+    return 0;
+}
+
+/* QEMU's "pckbd" of the ISA device: the KBDState embedded. */
+static const VMStateDescription vmstate_kbd_isa = {
+    .name = "pckbd",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .post_load = kbd_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT(kbd, ISAKBDState, 0, vmstate_kbd, KBDState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static void i8042_class_init(ObjectClass *oc, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
@@ -435,6 +538,7 @@ static void i8042_class_init(ObjectClass *oc, const void *data)
 
     dc->realize = i8042_realize;
     dc->desc = "i8042 keyboard controller";
+    dc->vmsd = &vmstate_kbd_isa;
     rc->phases.enter = i8042_reset_enter;
     rc->phases.hold = i8042_reset_hold;
 }
@@ -491,12 +595,24 @@ static void port92_reset_enter(Object *obj, ResetType type)
     PORT92(obj)->outport &= ~1;
 }
 
+/* QEMU's hw/i386/port92.c "port92". */
+static const VMStateDescription vmstate_port92 = {
+    .name = "port92",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(outport, Port92State),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static void port92_class_init(ObjectClass *oc, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
 
     dc->realize = port92_realize;
     dc->desc = "System Control Port A (0x92)";
+    dc->vmsd = &vmstate_port92;
     RESETTABLE_CLASS(oc)->phases.enter = port92_reset_enter;
 }
 

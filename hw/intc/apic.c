@@ -6,6 +6,7 @@
 #include "system/kvm.h"
 #include "hw/i386/apic.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 #include "system/main-loop.h"
 #include "util/log.h"
 
@@ -1176,6 +1177,119 @@ static void apic_reset_hold(Object *obj, ResetType type)
     }
 }
 
+/* ---- VMState ------------------------------------------------------------ */
+
+static bool apic_state_valid(void *opaque, int version_id)
+{
+    APICCommonState *s = opaque;
+
+    return s->count_shift >= 0 && s->count_shift <= 7 &&
+           s->sipi_vector >= 0 && s->sipi_vector <= 0xff;
+}
+
+/*
+ * Loaded registers decide the rest: where the page is mapped, whether the
+ * CPU has an interrupt to take (the timer re-armed itself on load).
+ */
+static int apic_post_load(void *opaque, int version_id)
+{
+    APICCommonState *s = opaque;
+
+    /* Checked here: sipi_vector comes in a subsection, after the fields. */
+    if (!apic_state_valid(s, version_id)) {
+        error_report("apic: count_shift %d or sipi_vector %d out of range",
+                     s->count_shift, s->sipi_vector);
+        return -EINVAL;
+    }
+    apic_update_relocation(s);
+    /* A SIPI not yet taken is in the CPU's interrupt_request ("cpu"). */
+    apic_update_irq(s);
+    return 0;
+}
+
+/* QEMU's "apic_sipi" subsection. */
+static const VMStateDescription vmstate_apic_sipi = {
+    .name = "apic/sipi",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_INT32(sipi_vector, APICCommonState),
+        VMSTATE_BOOL(wait_for_sipi, APICCommonState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* TSC-deadline register and the TSC (offset from the virtual clock). */
+static const VMStateDescription vmstate_apic_tsc = {
+    .name = "apic/tsc",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(tsc_deadline, APICCommonState),
+        VMSTATE_INT64(tsc_offset, APICCommonState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* Errors not yet latched into ESR, and the PIC's INTR level on LINT0. */
+static const VMStateDescription vmstate_apic_pending = {
+    .name = "apic/pending",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(esr_pending, APICCommonState),
+        VMSTATE_BOOL(extint_level, APICCommonState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/*
+ * QEMU's hw/intc/apic_common.c "apic", one instance per CPU with the
+ * initial APIC id as instance id (as QEMU registers it).  The timer is
+ * in the stream as its expiry, "timer_expiry" (-1: not armed).
+ */
+const VMStateDescription vmstate_apic_common = {
+    .name = "apic",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .post_load = apic_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(apicbase, APICCommonState),
+        VMSTATE_UINT32(id, APICCommonState),
+        VMSTATE_UNUSED(1),                      /* QEMU's arb_id */
+        VMSTATE_UINT8(tpr, APICCommonState),
+        VMSTATE_UINT32(spurious_vec, APICCommonState),
+        VMSTATE_UINT8(log_dest, APICCommonState),
+        VMSTATE_UINT8(dest_mode, APICCommonState),
+        VMSTATE_UINT32_ARRAY(isr, APICCommonState, 8),
+        VMSTATE_UINT32_ARRAY(tmr, APICCommonState, 8),
+        VMSTATE_UINT32_ARRAY(irr, APICCommonState, 8),
+        VMSTATE_UINT32_ARRAY(lvt, APICCommonState, APIC_LVT_NB),
+        VMSTATE_UINT32(esr, APICCommonState),
+        VMSTATE_UINT32_ARRAY(icr, APICCommonState, 2),
+        VMSTATE_UINT32(divide_conf, APICCommonState),
+        VMSTATE_INT32(count_shift, APICCommonState),
+        VMSTATE_UINT32(initial_count, APICCommonState),
+        VMSTATE_INT64(initial_count_load_time, APICCommonState),
+        VMSTATE_INT64(next_time, APICCommonState),
+        {
+            .name = "timer_expiry",
+            .size = sizeof(QEMUTimer *),
+            .info = &vmstate_info_timer,
+            .flags = VMS_SINGLE | VMS_POINTER,
+            .offset = vmstate_offset_value(APICCommonState, timer,
+                                           QEMUTimer *),
+        },
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription *const[]) {
+        &vmstate_apic_sipi,
+        &vmstate_apic_tsc,
+        &vmstate_apic_pending,
+        NULL
+    },
+};
+
 static void apic_realize(DeviceState *dev, Error **errp)
 {
     APICCommonState *s = APIC(dev);
@@ -1202,12 +1316,14 @@ static void apic_realize(DeviceState *dev, Error **errp)
     memory_region_init_io(&s->relocated_mmio, OBJECT(s), &apic_relocated_ops,
                           s, "apic-mmio", 0x1000);
     QTAILQ_INSERT_TAIL(&apic_bus.apics, s, link);
+    vmstate_register(OBJECT(s), s->initial_apic_id, &vmstate_apic_common, s);
 }
 
 static void apic_unrealize(DeviceState *dev)
 {
     APICCommonState *s = APIC(dev);
 
+    vmstate_unregister(OBJECT(s), &vmstate_apic_common, s);
     QTAILQ_REMOVE(&apic_bus.apics, s, link);
     if (s->relocated_mapped) {
         memory_region_del_subregion(get_system_memory(), &s->relocated_mmio);

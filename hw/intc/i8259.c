@@ -8,6 +8,7 @@
 #include "util/log.h"
 #include "hw/intc/i8259.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 
 /* Priority (0 highest, 8 none) of the best line set in mask. */
 static int get_priority(PICCommonState *s, int mask)
@@ -406,6 +407,46 @@ qemu_irq *i8259_init(ISABus *bus, qemu_irq parent_irq,
     return irqs;
 }
 
+/*
+ * After load the output line follows the loaded registers (the CPU's
+ * pending-interrupt flag is rebuilt from it).
+ */
+static int pic_post_load(void *opaque, int version_id)
+{
+    pic_update_irq(opaque);
+    return 0;
+}
+
+/* QEMU's hw/intc/i8259_common.c "i8259"; one instance per chip. */
+static const VMStateDescription vmstate_pic_common = {
+    .name = "i8259",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = pic_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8_NAMED("last_irr", r.last_irr, PICCommonState),
+        VMSTATE_UINT8_NAMED("irr", r.irr, PICCommonState),
+        VMSTATE_UINT8_NAMED("imr", r.imr, PICCommonState),
+        VMSTATE_UINT8_NAMED("isr", r.isr, PICCommonState),
+        VMSTATE_UINT8_NAMED("priority_add", r.priority_add, PICCommonState),
+        VMSTATE_UINT8_NAMED("irq_base", r.irq_base, PICCommonState),
+        VMSTATE_UINT8_NAMED("read_reg_select", r.read_reg_select,
+                            PICCommonState),
+        VMSTATE_UINT8_NAMED("poll", r.poll, PICCommonState),
+        VMSTATE_UINT8_NAMED("special_mask", r.special_mask, PICCommonState),
+        VMSTATE_UINT8_NAMED("init_state", r.init_state, PICCommonState),
+        VMSTATE_UINT8_NAMED("auto_eoi", r.auto_eoi, PICCommonState),
+        VMSTATE_UINT8_NAMED("rotate_on_auto_eoi", r.rotate_on_auto_eoi,
+                            PICCommonState),
+        VMSTATE_UINT8_NAMED("special_fully_nested_mode",
+                            r.special_fully_nested_mode, PICCommonState),
+        VMSTATE_UINT8_NAMED("init4", r.init4, PICCommonState),
+        VMSTATE_UINT8_NAMED("single_mode", r.single_mode, PICCommonState),
+        VMSTATE_UINT8_NAMED("elcr", r.elcr, PICCommonState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const Property pic_properties[] = {
     DEFINE_PROP_UINT32("iobase", PICCommonState, iobase, 0x20),
     DEFINE_PROP_UINT32("elcr_addr", PICCommonState, elcr_addr, UINT32_MAX),
@@ -421,6 +462,7 @@ static void pic_class_init(ObjectClass *oc, const void *data)
 
     dc->realize = pic_realize;
     dc->desc = "ISA 8259A programmable interrupt controller";
+    dc->vmsd = &vmstate_pic_common;
     device_class_set_props(dc, pic_properties);
     rc->phases.enter = pic_reset_enter;
     rc->phases.hold = pic_reset_hold;

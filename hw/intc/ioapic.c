@@ -5,6 +5,7 @@
 #include "util/log.h"
 #include "hw/intc/ioapic.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 
 /* Bits the guest cannot write: remote IRR and delivery status. */
 #define IOAPIC_RO_BITS (IOAPIC_LVT_REMOTE_IRR | IOAPIC_LVT_DELIV_STATUS)
@@ -307,6 +308,39 @@ static void ioapic_reset_enter(Object *obj, ResetType type)
     }
 }
 
+/*
+ * Input levels, for edge detection after load (QEMU keeps them out of the
+ * stream and re-reads them from KVM; we have no other copy).
+ */
+static const VMStateDescription vmstate_ioapic_line = {
+    .name = "ioapic/line",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(line, IOAPICCommonState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* QEMU's hw/intc/ioapic_common.c "ioapic". */
+static const VMStateDescription vmstate_ioapic_common = {
+    .name = "ioapic",
+    .version_id = 3,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(id, IOAPICCommonState),
+        VMSTATE_UINT8(ioregsel, IOAPICCommonState),
+        VMSTATE_UNUSED_V(2, 8), /* qemu-kvm's v2 format */
+        VMSTATE_UINT32_V(irr, IOAPICCommonState, 2),
+        VMSTATE_UINT64_ARRAY(ioredtbl, IOAPICCommonState, IOAPIC_NUM_PINS),
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription *const[]) {
+        &vmstate_ioapic_line,
+        NULL
+    },
+};
+
 static const Property ioapic_properties[] = {
     DEFINE_PROP_UINT8("version", IOAPICCommonState, version, 0x20),
     DEFINE_PROP_END_OF_LIST(),
@@ -321,6 +355,7 @@ static void ioapic_class_init(ObjectClass *oc, const void *data)
     device_class_set_parent_unrealize(dc, ioapic_unrealize,
                                       &ioapic_parent_unrealize);
     dc->desc = "I/O APIC";
+    dc->vmsd = &vmstate_ioapic_common;
     device_class_set_props(dc, ioapic_properties);
     rc->phases.enter = ioapic_reset_enter;
 }

@@ -5,6 +5,7 @@
 #include "util/osdep.h"
 #include "hw/southbridge/piix.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 
 int piix3_pirq_route(PIIX3State *s, int pirq)
 {
@@ -147,6 +148,39 @@ static const Property piix3_props[] = {
     DEFINE_PROP_END_OF_LIST(),
 };
 
+static bool piix3_levels_valid(void *opaque, int version_id)
+{
+    PIIX3State *s = opaque;
+
+    for (int i = 0; i < PIIX_NUM_PIRQS; i++) {
+        if (s->pirq_level[i] != 0 && s->pirq_level[i] != 1) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Routing (config 0x60-0x63) and PIRQ levels loaded: drive the ISA IRQs. */
+static int piix3_post_load(void *opaque, int version_id)
+{
+    piix3_update_irq_levels(opaque);
+    return 0;
+}
+
+/* QEMU's hw/isa/piix.c "PIIX3" (its rcr lives in our "cf9-reset"). */
+static const VMStateDescription vmstate_piix3 = {
+    .name = "PIIX3",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .post_load = piix3_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(dev, PIIX3State),
+        VMSTATE_INT32_ARRAY_V(pirq_level, PIIX3State, PIIX_NUM_PIRQS, 3),
+        VMSTATE_VALIDATE("PIRQ levels are 0 or 1", piix3_levels_valid),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static void piix3_class_init(ObjectClass *klass, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
@@ -159,6 +193,7 @@ static void piix3_class_init(ObjectClass *klass, const void *data)
     k->device_id = PCI_DEVICE_ID_INTEL_82371SB_0;
     k->class_id = PCI_CLASS_BRIDGE_ISA;
     dc->desc = "ISA bridge";
+    dc->vmsd = &vmstate_piix3;
     dc->user_creatable = false;
     device_class_set_props(dc, piix3_props);
     resettable_class_set_parent_phases(rc, NULL, piix3_reset_hold, NULL,

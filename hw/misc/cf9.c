@@ -10,6 +10,7 @@
 #include "util/osdep.h"
 #include "hw/isa/isa.h"
 #include "system/runstate.h"
+#include "migration/vmstate.h"
 
 #define TYPE_CF9_RESET "cf9-reset"
 
@@ -63,12 +64,24 @@ static void cf9_reset_enter(Object *obj, ResetType type)
     CF9_RESET(obj)->rcr = 0;
 }
 
+/* QEMU carries rcr in its "PIIX3/rcr" subsection; ours is a device. */
+static const VMStateDescription vmstate_cf9_reset = {
+    .name = "cf9-reset",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(rcr, CF9ResetState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static void cf9_class_init(ObjectClass *oc, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
 
     dc->realize = cf9_realize;
     dc->desc = "Reset control register (0xCF9)";
+    dc->vmsd = &vmstate_cf9_reset;
     RESETTABLE_CLASS(oc)->phases.enter = cf9_reset_enter;
 }
 

@@ -5,6 +5,7 @@
 #include "util/osdep.h"
 #include "hw/misc/pcspk.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 
 static uint64_t pcspk_ioport_read(void *opaque, hwaddr addr, unsigned size)
 {
@@ -30,6 +31,18 @@ static const MemoryRegionOps pcspk_io_ops = {
     .read = pcspk_ioport_read,
     .write = pcspk_ioport_write,
     .impl = { .min_access_size = 1, .max_access_size = 1 },
+};
+
+/* QEMU's hw/audio/pcspk.c "pcspk" (the gate lives in the PIT's state). */
+static const VMStateDescription vmstate_spk = {
+    .name = "pcspk",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(data_on, PCSpkState),
+        VMSTATE_UINT8(dummy_refresh_clock, PCSpkState),
+        VMSTATE_END_OF_LIST()
+    },
 };
 
 static void pcspk_realize(DeviceState *dev, Error **errp)
@@ -90,6 +103,7 @@ static void pcspk_class_init(ObjectClass *oc, const void *data)
 
     dc->realize = pcspk_realize;
     dc->desc = "PC speaker and port 0x61";
+    dc->vmsd = &vmstate_spk;
     device_class_set_props(dc, pcspk_properties);
     RESETTABLE_CLASS(oc)->phases.enter = pcspk_reset_enter;
 }

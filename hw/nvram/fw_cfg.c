@@ -5,6 +5,7 @@
 #include "util/osdep.h"
 #include "hw/nvram/fw_cfg.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 #include "util/log.h"
 #include <endian.h>
 
@@ -526,6 +527,40 @@ static const Property fw_cfg_io_properties[] = {
     DEFINE_PROP_END_OF_LIST(),
 };
 
+static bool fw_cfg_dma_enabled(void *opaque)
+{
+    return ((FWCfgState *)opaque)->dma_enabled;
+}
+
+static const VMStateDescription vmstate_fw_cfg_dma = {
+    .name = "fw_cfg/dma",
+    .needed = fw_cfg_dma_enabled,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(dma_addr, FWCfgState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/*
+ * QEMU's hw/nvram/fw_cfg.c "fw_cfg": the selected item and the offset in
+ * it (the items themselves are rebuilt by the board).  Any loaded key or
+ * offset is safe: reads past an item or of a missing one give 0.
+ */
+static const VMStateDescription vmstate_fw_cfg = {
+    .name = "fw_cfg",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT16(cur_entry, FWCfgState),
+        VMSTATE_UINT32_V(cur_offset, FWCfgState, 2),
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription *const[]) {
+        &vmstate_fw_cfg_dma,
+        NULL
+    },
+};
+
 static void fw_cfg_io_class_init(ObjectClass *klass, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
@@ -534,6 +569,7 @@ static void fw_cfg_io_class_init(ObjectClass *klass, const void *data)
     dc->realize = fw_cfg_realize;
     dc->unrealize = fw_cfg_unrealize;
     dc->desc = "QEMU firmware configuration device (I/O ports)";
+    dc->vmsd = &vmstate_fw_cfg;
     dc->user_creatable = false;
     device_class_set_props(dc, fw_cfg_io_properties);
     rc->phases.enter = fw_cfg_reset_enter;

@@ -5,6 +5,7 @@
 #include "util/osdep.h"
 #include "hw/pci-host/i440fx.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 #include "hw/i386/boot.h"  /* boot_ranges_overlap */
 
 typedef struct I440FXHostState {
@@ -171,6 +172,26 @@ static void i440fx_reset_hold(Object *obj, ResetType type)
     i440fx_update_memory_mappings(PCII440FX(dev));
 }
 
+/* PAM and SMRAM registers came with the config space: map to match. */
+static int i440fx_post_load(void *opaque, int version_id)
+{
+    i440fx_update_memory_mappings(opaque);
+    return 0;
+}
+
+/* QEMU's hw/pci-host/i440fx.c "I440FX". */
+static const VMStateDescription vmstate_i440fx = {
+    .name = "I440FX",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .post_load = i440fx_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj, PCII440FXState),
+        VMSTATE_UNUSED(1),      /* QEMU's former smm_enabled */
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static void i440fx_class_init(ObjectClass *klass, const void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(klass);
@@ -184,6 +205,7 @@ static void i440fx_class_init(ObjectClass *klass, const void *data)
     k->revision = 0x02;
     k->class_id = PCI_CLASS_BRIDGE_HOST;
     dc->desc = "Host bridge";
+    dc->vmsd = &vmstate_i440fx;
     /* Part of the chipset: cannot be added with -device. */
     dc->user_creatable = false;
     resettable_class_set_parent_phases(rc, NULL, i440fx_reset_hold, NULL,

@@ -6,6 +6,7 @@
 #include "hw/pci/msix.h"
 #include "hw/pci/msi.h"
 #include "util/log.h"
+#include "migration/vmstate.h"
 
 static uint16_t msix_control(const PCIDevice *dev)
 {
@@ -235,3 +236,70 @@ void msix_reset(PCIDevice *dev)
     }
     dev->msix_function_masked = true;
 }
+
+/* ---- VMState ------------------------------------------------------------ */
+
+static unsigned msix_pba_bytes(const PCIDevice *dev)
+{
+    return DIV_ROUND_UP(dev->msix_entries_nr, 8);
+}
+
+void msix_save(PCIDevice *dev, QEMUFile *f)
+{
+    if (!dev->msix_cap) {
+        return;
+    }
+    qemu_put_buffer(f, dev->msix_table,
+                    dev->msix_entries_nr * PCI_MSIX_ENTRY_SIZE);
+    qemu_put_buffer(f, dev->msix_pba, msix_pba_bytes(dev));
+}
+
+void msix_load(PCIDevice *dev, QEMUFile *f)
+{
+    if (!dev->msix_cap) {
+        return;
+    }
+    qemu_get_buffer(f, dev->msix_table,
+                    dev->msix_entries_nr * PCI_MSIX_ENTRY_SIZE);
+    qemu_get_buffer(f, dev->msix_pba, msix_pba_bytes(dev));
+    /* The control word came with config space; follow it. */
+    dev->msix_function_masked = !msix_enabled(dev) ||
+        msix_function_masked(dev);
+    for (unsigned v = 0; v < dev->msix_entries_nr; v++) {
+        msix_handle_mask_update(dev, v);
+    }
+}
+
+static int get_msix_state(QEMUFile *f, void *pv, size_t size,
+                          const VMStateField *field)
+{
+    msix_load(pv, f);
+    return qemu_file_get_error(f);
+}
+
+static int put_msix_state(QEMUFile *f, void *pv, size_t size,
+                          const VMStateField *field)
+{
+    msix_save(pv, f);
+    return 0;
+}
+
+static const VMStateInfo vmstate_info_msix = {
+    .name = "msix state",
+    .get = get_msix_state,
+    .put = put_msix_state,
+};
+
+const VMStateDescription vmstate_msix = {
+    .name = "msix",
+    .fields = (const VMStateField[]) {
+        {
+            .name = "msix",
+            .size = sizeof(PCIDevice),
+            .info = &vmstate_info_msix,
+            .flags = VMS_SINGLE,
+            .offset = 0,
+        },
+        VMSTATE_END_OF_LIST()
+    },
+};

@@ -7,6 +7,7 @@
 #include "hw/pci/msi.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 #include "util/log.h"
 #include <endian.h>
 
@@ -611,6 +612,145 @@ static void pci_reset_hold(Object *obj, ResetType type)
     dev->irq_state = 0;
     pci_update_irq_status(dev);
 }
+
+/* ---- VMState ------------------------------------------------------------ */
+
+/*
+ * Config bytes that say what the device is (QEMU checks them through its
+ * cmask): a stream for another device model is refused.
+ */
+static bool pci_config_identity_byte(uint32_t i)
+{
+    return i < PCI_COMMAND ||
+           (i >= PCI_REVISION_ID && i < PCI_CACHE_LINE_SIZE) ||
+           i == PCI_HEADER_TYPE ||
+           (i >= PCI_SUBSYSTEM_VENDOR_ID && i < PCI_SUBSYSTEM_VENDOR_ID + 4) ||
+           i == PCI_INTERRUPT_PIN;
+}
+
+static int get_pci_config_device(QEMUFile *f, void *pv, size_t size,
+                                 const VMStateField *field)
+{
+    PCIDevice *dev = container_of(pv, PCIDevice, config);
+    uint8_t config[PCI_CONFIG_SPACE_SIZE];
+    bool was_disabled = pci_irq_disabled(dev);
+
+    assert(size == sizeof(config));
+    qemu_get_buffer(f, config, sizeof(config));
+    if (qemu_file_get_error(f)) {
+        return qemu_file_get_error(f);
+    }
+    for (uint32_t i = 0; i < sizeof(config); i++) {
+        if (pci_config_identity_byte(i) && config[i] != dev->config[i]) {
+            error_report("PCIDevice %02x.%x: config byte 0x%02x is 0x%02x "
+                         "in the stream, the device has 0x%02x",
+                         PCI_SLOT(dev->devfn), PCI_FUNC(dev->devfn), i,
+                         config[i], dev->config[i]);
+            return -EINVAL;
+        }
+    }
+    memcpy(dev->config, config, sizeof(config));
+    /* INTX_DISABLE may have changed under the pins asserted now. */
+    pci_update_irq_disabled(dev, was_disabled);
+    pci_update_mappings(dev);
+    return 0;
+}
+
+static int put_pci_config_device(QEMUFile *f, void *pv, size_t size,
+                                 const VMStateField *field)
+{
+    qemu_put_buffer(f, pv, size);
+    return 0;
+}
+
+static const VMStateInfo vmstate_info_pci_config = {
+    .name = "pci config",
+    .get = get_pci_config_device,
+    .put = put_pci_config_device,
+};
+
+/* INTx pins as QEMU sends them: PCI_NUM_PINS be32 levels, each 0 or 1. */
+static int get_pci_irq_state(QEMUFile *f, void *pv, size_t size,
+                             const VMStateField *field)
+{
+    PCIDevice *dev = container_of(pv, PCIDevice, irq_state);
+    uint8_t state = 0;
+
+    for (int pin = 0; pin < PCI_NUM_PINS; pin++) {
+        uint32_t level = qemu_get_be32(f);
+        if (level > 1) {
+            return -EINVAL;
+        }
+        state |= level << pin;
+    }
+    if (qemu_file_get_error(f)) {
+        return qemu_file_get_error(f);
+    }
+    /* Only the device's own INTx pin can have been asserted. */
+    if (state && (pci_intx(dev) < 0 || pci_intx(dev) >= PCI_NUM_PINS ||
+                  state != 1u << pci_intx(dev))) {
+        return -EINVAL;
+    }
+    for (int pin = 0; pin < PCI_NUM_PINS; pin++) {
+        int change = ((state >> pin) & 1) - ((dev->irq_state >> pin) & 1);
+
+        if (change && !pci_irq_disabled(dev) && dev->qdev.parent_bus) {
+            pci_change_irq_level(dev, pin, change);
+        }
+    }
+    dev->irq_state = state;
+    pci_update_irq_status(dev);
+    return 0;
+}
+
+static int put_pci_irq_state(QEMUFile *f, void *pv, size_t size,
+                             const VMStateField *field)
+{
+    uint8_t state = *(uint8_t *)pv;
+
+    for (int pin = 0; pin < PCI_NUM_PINS; pin++) {
+        qemu_put_be32(f, (state >> pin) & 1);
+    }
+    return 0;
+}
+
+static const VMStateInfo vmstate_info_pci_irq_state = {
+    .name = "pci irq state",
+    .get = get_pci_irq_state,
+    .put = put_pci_irq_state,
+};
+
+/*
+ * QEMU's hw/pci/pci.c "PCIDevice" (without its version_id word): config
+ * space (identity bytes checked, BARs re-mapped on load) and INTx levels
+ * (put back on the bus on load).
+ */
+const VMStateDescription vmstate_pci_device = {
+    .name = "PCIDevice",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        {
+            .name = "config",
+            .size = PCI_CONFIG_SPACE_SIZE,
+            .info = &vmstate_info_pci_config,
+            .flags = VMS_SINGLE,
+            .offset = vmstate_offset_array(PCIDevice, config, uint8_t,
+                                           PCI_CONFIG_SPACE_SIZE),
+        },
+        {
+            .name = "irq_state",
+            .version_id = 2,
+            /* What is in the stream (QEMU's int32_t per pin), for dumps;
+             * one element, so the engine never steps by it. */
+            .size = PCI_NUM_PINS * sizeof(int32_t),
+            .info = &vmstate_info_pci_irq_state,
+            .flags = VMS_SINGLE,
+            .offset = vmstate_offset_value(PCIDevice, irq_state, uint8_t),
+        },
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const Property pci_props[] = {
     DEFINE_PROP_INT32("addr", PCIDevice, devfn, -1),

@@ -11,6 +11,7 @@
 #include "util/log.h"
 #include "hw/rtc/mc146818rtc.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 
 #include <time.h>
 
@@ -593,6 +594,43 @@ MC146818RtcState *mc146818_rtc_init(ISABus *bus, Error **errp)
     return MC146818_RTC(dev);
 }
 
+static bool rtc_index_valid(void *opaque, int version_id)
+{
+    return ((MC146818RtcState *)opaque)->cmos_index < 128;
+}
+
+/* The IRQ line follows the loaded IRQF (the timers re-arm themselves). */
+static int rtc_post_load(void *opaque, int version_id)
+{
+    MC146818RtcState *s = opaque;
+
+    qemu_set_irq(s->irq, !!(s->cmos_data[RTC_REG_C] & REG_C_IRQF));
+    return 0;
+}
+
+/*
+ * Name and version of QEMU's hw/rtc/mc146818rtc.c "mc146818rtc"; the time
+ * base is ours: guest time base_ns at virtual time ref_ns, so the clock
+ * continues from the saved instant with the virtual clock.
+ */
+static const VMStateDescription vmstate_rtc = {
+    .name = "mc146818rtc",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .post_load = rtc_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BUFFER(cmos_data, MC146818RtcState),
+        VMSTATE_UINT8(cmos_index, MC146818RtcState),
+        VMSTATE_VALIDATE("cmos_index below 128", rtc_index_valid),
+        VMSTATE_UINT8(nmi_disabled, MC146818RtcState),
+        VMSTATE_TIMER_PTR(periodic_timer, MC146818RtcState),
+        VMSTATE_INT64(base_ns, MC146818RtcState),
+        VMSTATE_INT64(ref_ns, MC146818RtcState),
+        VMSTATE_TIMER_PTR(update_timer, MC146818RtcState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 static const Property rtc_properties[] = {
     DEFINE_PROP_UINT32("iobase", MC146818RtcState, iobase, RTC_ISA_BASE),
     DEFINE_PROP_STRING("base", MC146818RtcState, base),
@@ -608,6 +646,7 @@ static void rtc_class_init(ObjectClass *oc, const void *data)
     device_class_set_parent_unrealize(dc, rtc_unrealize,
                                       &rtc_parent_unrealize);
     dc->desc = "MC146818 real-time clock and CMOS RAM";
+    dc->vmsd = &vmstate_rtc;
     device_class_set_props(dc, rtc_properties);
     rc->phases.enter = rtc_reset_enter;
     rc->phases.hold = rtc_reset_hold;

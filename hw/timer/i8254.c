@@ -10,6 +10,7 @@
 #include "util/log.h"
 #include "hw/timer/i8254.h"
 #include "hw/qdev-properties.h"
+#include "migration/vmstate.h"
 
 enum {
     RW_STATE_LSB = 1,
@@ -489,6 +490,97 @@ ISADevice *i8254_pit_init(ISABus *bus, int base, int isa_irq)
     return ISA_DEVICE(dev);
 }
 
+/* A count of 0 would divide by zero; the rest index nothing. */
+static bool pit_channel_valid(void *opaque, int version_id)
+{
+    PITChannelState *s = opaque;
+
+    return s->count >= 1 && s->count <= 0x10000 && s->bcd <= 1 &&
+           s->gate <= 1 && s->mode <= 7;
+}
+
+/* QEMU's hw/timer/i8254_common.c "pit channel". */
+static const VMStateDescription vmstate_pit_channel = {
+    .name = "pit channel",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(count, PITChannelState),
+        VMSTATE_UINT16(latched_count, PITChannelState),
+        VMSTATE_UINT8(count_latched, PITChannelState),
+        VMSTATE_UINT8(status_latched, PITChannelState),
+        VMSTATE_UINT8(status, PITChannelState),
+        VMSTATE_UINT8(read_state, PITChannelState),
+        VMSTATE_UINT8(write_state, PITChannelState),
+        VMSTATE_UINT8(write_latch, PITChannelState),
+        VMSTATE_UINT8(rw_mode, PITChannelState),
+        VMSTATE_UINT8(mode, PITChannelState),
+        VMSTATE_UINT8(bcd, PITChannelState),
+        VMSTATE_UINT8(gate, PITChannelState),
+        VMSTATE_INT64(count_load_time, PITChannelState),
+        VMSTATE_INT64(next_transition_time, PITChannelState),
+        VMSTATE_VALIDATE("count 1..0x10000, mode 0..7", pit_channel_valid),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/* Our counters' "null count" and "waiting for a trigger" flags. */
+static const VMStateDescription vmstate_pit_counting = {
+    .name = "i8254/counting",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(channels[0].null_count, PITCommonState),
+        VMSTATE_UINT8(channels[0].counting, PITCommonState),
+        VMSTATE_UINT8(channels[1].null_count, PITCommonState),
+        VMSTATE_UINT8(channels[1].counting, PITCommonState),
+        VMSTATE_UINT8(channels[2].null_count, PITCommonState),
+        VMSTATE_UINT8(channels[2].counting, PITCommonState),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+/*
+ * The loaded counter 0 drives IRQ 0 again and its timer fires at the
+ * saved next transition, so the tick keeps its phase across a load.
+ */
+static int pit_post_load(void *opaque, int version_id)
+{
+    PITCommonState *pit = opaque;
+    PITChannelState *s = &pit->channels[0];
+
+    qemu_set_irq(pit->irq,
+                 pit_get_out(s, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL)));
+    if (s->next_transition_time >= 0) {
+        timer_mod_ns(pit->irq_timer, s->next_transition_time);
+    } else {
+        timer_del(pit->irq_timer);
+    }
+    return 0;
+}
+
+/*
+ * QEMU's hw/timer/i8254_common.c "i8254".  The counter-0 timer is carried
+ * by channels[0].next_transition_time, as in QEMU (formerly irq_timer).
+ */
+static const VMStateDescription vmstate_pit_common = {
+    .name = "i8254",
+    .version_id = 3,
+    .minimum_version_id = 2,
+    .post_load = pit_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UNUSED_V(3, 4), /* QEMU's channels[0].irq_disabled */
+        VMSTATE_STRUCT_ARRAY(channels, PITCommonState, 3, 2,
+                             vmstate_pit_channel, PITChannelState),
+        VMSTATE_INT64(channels[0].next_transition_time, PITCommonState),
+        VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription *const[]) {
+        &vmstate_pit_counting,
+        NULL
+    },
+};
+
 static const Property pit_properties[] = {
     DEFINE_PROP_UINT32("iobase", PITCommonState, iobase, 0x40),
     DEFINE_PROP_END_OF_LIST(),
@@ -503,6 +595,7 @@ static void pit_class_init(ObjectClass *oc, const void *data)
     device_class_set_parent_unrealize(dc, pit_unrealize,
                                       &pit_parent_unrealize);
     dc->desc = "ISA 8254 programmable interval timer";
+    dc->vmsd = &vmstate_pit_common;
     device_class_set_props(dc, pit_properties);
     rc->phases.enter = pit_reset_enter;
     rc->phases.hold = pit_reset_hold;

@@ -57,6 +57,13 @@ struct DeviceClass {
 
     /* Type of the bus the device plugs into, NULL for none. */
     const char *bus_type;
+
+    /*
+     * The device's state (as QEMU's dc->vmsd): registered with the
+     * device itself as opaque when it is realized (instance id
+     * VMSTATE_INSTANCE_ID_ANY) and unregistered when it is unrealized.
+     */
+    const struct VMStateDescription *vmsd;
 };
 
 struct DeviceState {

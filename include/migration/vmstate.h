@@ -166,6 +166,32 @@ extern const VMStateInfo vmstate_info_timer;
 #define VMSTATE_UINT32_TEST(_f, _s, _t) \
     VMSTATE_SINGLE_TEST(_f, _s, _t, 0, vmstate_info_uint32, uint32_t)
 
+/*
+ * A field whose stream name differs from its C path (state kept in a
+ * sub-struct, e.g. "irr" for r.irr): the name is what QEMU's description
+ * calls it, so streams and -dump-vmstate compare.
+ */
+#define VMSTATE_SINGLE_NAMED(_name, _field, _state, _version, _info, _type) { \
+    .name = (_name),                                                   \
+    .version_id = (_version),                                          \
+    .size = sizeof(_type),                                             \
+    .info = &(_info),                                                  \
+    .flags = VMS_SINGLE,                                               \
+    .offset = vmstate_offset_value(_state, _field, _type),             \
+}
+#define VMSTATE_UINT8_NAMED(_n, _f, _s) \
+    VMSTATE_SINGLE_NAMED(_n, _f, _s, 0, vmstate_info_uint8, uint8_t)
+#define VMSTATE_UINT16_NAMED(_n, _f, _s) \
+    VMSTATE_SINGLE_NAMED(_n, _f, _s, 0, vmstate_info_uint16, uint16_t)
+#define VMSTATE_UINT32_NAMED(_n, _f, _s) \
+    VMSTATE_SINGLE_NAMED(_n, _f, _s, 0, vmstate_info_uint32, uint32_t)
+#define VMSTATE_UINT64_NAMED(_n, _f, _s) \
+    VMSTATE_SINGLE_NAMED(_n, _f, _s, 0, vmstate_info_uint64, uint64_t)
+#define VMSTATE_INT32_NAMED(_n, _f, _s) \
+    VMSTATE_SINGLE_NAMED(_n, _f, _s, 0, vmstate_info_int32, int32_t)
+#define VMSTATE_INT64_NAMED(_n, _f, _s) \
+    VMSTATE_SINGLE_NAMED(_n, _f, _s, 0, vmstate_info_int64, int64_t)
+
 /* Fixed-size arrays inside the struct. */
 #define VMSTATE_ARRAY(_field, _state, _num, _version, _info, _type) { \
     .name = #_field,                                                   \

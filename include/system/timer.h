@@ -57,6 +57,17 @@ int qemu_clock_run_timers(QEMUClockType type);
  * the clock running it does nothing and returns the current time.
  */
 int64_t qemu_clock_advance_virtual_time(int64_t dest);
+/*
+ * Set guest (virtual) time to ns, running or stopped, without running
+ * timers: what loading a snapshot does, so every saved absolute deadline
+ * (device timers, TSC offsets, the RTC's base) means what it meant.
+ */
+void qemu_clock_set_virtual_ns(int64_t ns);
+/*
+ * Register "timer", the virtual clock's VMState (QEMU's cpus.c "timer"),
+ * once per process; loaded before the devices (MIG_PRI_HIGH).
+ */
+void qemu_timers_vmstate_register(void);
 
 /* scale: SCALE_NS, SCALE_US or SCALE_MS, the unit of timer_mod's expiry. */
 QEMUTimer *timer_new(QEMUClockType type, int scale, QEMUTimerCB *cb,

@@ -11,6 +11,7 @@
 #include "target/x86/cpu-qom.h"
 #include "accel/tcg/cputlb.h"
 #include "system/kvm.h"
+#include "migration/vmstate.h"
 
 /* ---- default memory ops: linear == physical -------------------------- */
 /*
@@ -117,6 +118,7 @@ static void x86_cpu_realize(DeviceState *dev, Error **errp)
     X86CPU *cpu = X86_CPU(dev);
     X86CPUClass *xcc = X86_CPU_GET_CLASS(dev);
     CPUState *cs = CPU(dev);
+    Error *err = NULL;
 
     if (xcc->host_cpuid && !kvm_enabled()) {
         error_setg(errp, "CPU model 'host' requires KVM (-accel kvm)");
@@ -132,7 +134,21 @@ static void x86_cpu_realize(DeviceState *dev, Error **errp)
     }
     /* Each CPU's APIC id is its index until a machine sets it. */
     device_cold_reset(dev);
-    xcc->parent_class.parent_realize(dev, errp);
+    xcc->parent_class.parent_realize(dev, &err);
+    if (err) {
+        error_propagate(errp, err);
+        return;
+    }
+    /* As QEMU: instance id = CPU index, so vCPU n loads vCPU n's state. */
+    vmstate_register(OBJECT(dev), cs->cpu_index, &vmstate_x86_cpu, cpu);
+}
+
+static void x86_cpu_unrealize(DeviceState *dev)
+{
+    X86CPUClass *xcc = X86_CPU_GET_CLASS(dev);
+
+    vmstate_unregister(OBJECT(dev), &vmstate_x86_cpu, dev);
+    xcc->parent_unrealize(dev);
 }
 
 static void x86_cpu_instance_init(Object *obj)
@@ -159,6 +175,8 @@ static void x86_cpu_class_init(ObjectClass *oc, const void *data)
     ResettablePhases parent;
 
     device_class_set_parent_realize(dc, x86_cpu_realize, &cc->parent_realize);
+    device_class_set_parent_unrealize(dc, x86_cpu_unrealize,
+                                      &xcc->parent_unrealize);
     resettable_class_set_parent_phases(rc, NULL, x86_cpu_reset_hold, NULL,
                                        &parent);
     xcc->parent_hold = parent.hold;

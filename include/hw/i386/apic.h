@@ -243,6 +243,13 @@ void apic_send_msi(uint64_t addr, uint32_t data);
 void apic_add_eoi_notifier(Notifier *notifier);
 void apic_remove_eoi_notifier(Notifier *notifier);
 
+/*
+ * "apic": the state of one local APIC, registered at realize with its
+ * initial APIC id as instance id (as QEMU).  Opaque: APICCommonState.
+ */
+struct VMStateDescription;
+extern const struct VMStateDescription vmstate_apic_common;
+
 /* The shared "apic-msi" region (created and mapped with the first APIC). */
 MemoryRegion *apic_msi_region(void);
 

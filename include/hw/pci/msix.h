@@ -39,6 +39,25 @@ bool msix_enabled(const PCIDevice *dev);
 bool msix_is_masked(PCIDevice *dev, unsigned vector);
 bool msix_is_pending(PCIDevice *dev, unsigned vector);
 void msix_notify(PCIDevice *dev, unsigned vector);
+/*
+ * Table and PBA in the stream (QEMU's msix_save/msix_load: the table's
+ * bytes, then the PBA's; nothing when the device has no MSI-X).  Load
+ * after config space: it follows the loaded control word and delivers
+ * vectors pending and no longer masked.  A device embeds it as
+ * VMSTATE_MSIX(parent_obj, T) after VMSTATE_PCI_DEVICE(parent_obj, T).
+ */
+struct QEMUFile;
+void msix_save(PCIDevice *dev, struct QEMUFile *f);
+void msix_load(PCIDevice *dev, struct QEMUFile *f);
+extern const struct VMStateDescription vmstate_msix;
+#define VMSTATE_MSIX(_field, _state) {                                 \
+    .name = #_field,                                                   \
+    .size = sizeof(PCIDevice),                                         \
+    .vmsd = &vmstate_msix,                                             \
+    .flags = VMS_STRUCT,                                               \
+    .offset = vmstate_offset_value(_state, _field, PCIDevice),         \
+}
+
 /* Internal to hw/pci. */
 void msix_write_config(PCIDevice *dev, uint32_t addr, int len);
 void msix_reset(PCIDevice *dev);

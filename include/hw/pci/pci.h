@@ -245,6 +245,15 @@ static inline void pci_irq_pulse(PCIDevice *dev)
     pci_set_irq(dev, 1);
     pci_set_irq(dev, 0);
 }
+/*
+ * Config space and INTx state ("PCIDevice"), for PCI devices to embed
+ * first in their own description: VMSTATE_PCI_DEVICE(parent_obj, T).
+ */
+struct VMStateDescription;
+extern const struct VMStateDescription vmstate_pci_device;
+#define VMSTATE_PCI_DEVICE(_field, _state)                             \
+    VMSTATE_STRUCT(_field, _state, 0, vmstate_pci_device, PCIDevice)
+
 /* The PIIX swizzle: (slot + pin) & 3, for devices on a root bus. */
 int pci_swizzle_map_irq_fn(PCIDevice *dev, int pin);
 

@@ -61,6 +61,7 @@ struct X86CPUClass {
     /* -cpu host: CPUID is what KVM supports (KVM only). */
     bool host_cpuid;
     ResettableHoldPhase parent_hold;
+    DeviceUnrealize parent_unrealize;
 };
 
 static inline CPUX86State *x86_cpu_env(CPUState *cs)
@@ -83,6 +84,17 @@ void x86_cpu_sipi(X86CPU *cpu, int vector);
 
 /* Default memory ops: linear addresses are physical, over cpu->as. */
 extern const X86MemOps x86_phys_mem_ops;
+
+/*
+ * The CPU's state for snapshots and migration (target/x86/machine.c):
+ * "cpu", registered at realize with the CPU index as instance id, beside
+ * the generic "cpu_common" (halted, interrupt_request).  Opaque: X86CPU.
+ */
+struct VMStateDescription;
+extern const struct VMStateDescription vmstate_x86_cpu;
+/* Drop what the software CPU derived from guest state: TLB, jump cache,
+ * translated code.  Done by the "cpu" post_load. */
+void x86_cpu_flush_after_load(CPUX86State *env);
 
 /* `info registers` (QEMU's format). */
 void x86_cpu_dump_state(CPUState *cs, FILE *f, int flags);
