@@ -7,6 +7,7 @@
  * walk it.  Callers hold the big lock.
  */
 #include "migration/savevm.h"
+#include "hw/core/cpu.h"
 #include "migration/register.h"
 #include "util/queue.h"
 
@@ -323,6 +324,8 @@ int qemu_savevm_state_complete_precopy(QEMUFile *f, Error **errp)
     SaveStateEntry *se;
     int ret;
 
+    cpu_synchronize_all_states();   /* KVM: registers into CPUX86State */
+
     QTAILQ_FOREACH(se, &savevm_state.handlers, entry) {
         if (!se_is_live(se) || !se_is_active(se) ||
             !se->ops->save_live_complete_precopy) {
@@ -621,9 +624,14 @@ int qemu_loadvm_state_stream(QEMUFile *f, Error **errp)
             }
         }
     }
+    /* KVM: what the stream does not set must not be pushed stale. */
+    cpu_synchronize_all_states();
     ret = load_sections(f, &loaded, errp);
     if (!ret) {
         ret = load_footer(f, errp);
+    }
+    if (!ret) {
+        cpu_synchronize_all_post_init();   /* KVM: push the loaded state */
     }
 cleanup:
     QTAILQ_FOREACH(se, &savevm_state.handlers, entry) {

@@ -490,6 +490,16 @@ void cpu_synchronize_all_states(void)
     }
 }
 
+void cpu_synchronize_all_post_init(void)
+{
+    CPUState *cpu;
+    CPU_FOREACH(cpu) {
+        if (cpu->accel_ops && cpu->accel_ops->synchronize_post_init) {
+            cpu->accel_ops->synchronize_post_init(cpu);
+        }
+    }
+}
+
 void cpu_synchronize_all_post_reset(void)
 {
     CPUState *cpu;

@@ -587,10 +587,6 @@ GUEST = BUILD / "guest"
 @pytest.mark.skipif(not (GUEST / "vmlinuz").exists() or
                     not (GUEST / "initramfs.cpio.gz").exists(),
                     reason="no default guest: run make guest")
-@pytest.mark.xfail(strict=False,
-                   reason="needs the CPU and device VMState descriptions "
-                          "(branch vmsdev): without them loadvm restores "
-                          "RAM only and Linux restarts")
 def test_linux_guest_savevm_loadvm(osprey, workdir):
     from guest import SerialGuest
     disk = make_image(workdir)
@@ -628,22 +624,26 @@ def test_linux_guest_savevm_loadvm(osprey, workdir):
 
 def test_drive_and_hda_options(osprey, workdir):
     """-drive if=none and -hda open the image (a comma in the file name
-    is doubled for -drive, taken as is by -hda); other interfaces are
-    refused until a device can use them."""
+    is doubled for -drive, taken as is by -hda); -hda is a virtio disk,
+    which needs a PCI bus; interfaces with no controller are refused."""
     disk = make_image(workdir, "a,b.qcow2")
     out = os.path.join(workdir, "vmstate.json")
 
-    def run(*args):
-        return subprocess.run([osprey, "-M", "none", *args,
+    def run(*args, machine="pc"):
+        return subprocess.run([osprey, "-M", machine, *args,
                                "-dump-vmstate", out],
                               capture_output=True, text=True, timeout=TIMEOUT)
     r = run("-hda", disk)
     assert r.returncode == 0, r.stderr
-    r = run("-drive", f"file={disk.replace(',', ',,')},if=none,id=x")
+    r = run("-drive", f"file={disk.replace(',', ',,')},if=none,id=x",
+            machine="none")
     assert r.returncode == 0, r.stderr
-    r = run("-drive", f"file={disk.replace(',', ',,')}")
+    r = run("-hda", disk, machine="none")
     assert r.returncode == 1
-    assert "if=virtio is not supported (only if=none)" in r.stderr
+    assert "No 'PCI' bus found for device 'virtio-blk-pci'" in r.stderr
+    r = run("-drive", f"file={disk.replace(',', ',,')},if=ide")
+    assert r.returncode == 1
+    assert "if=ide is not supported" in r.stderr
     r = run("-hda", os.path.join(workdir, "missing.qcow2"))
     assert r.returncode == 1
     assert "Could not open" in r.stderr and "missing.qcow2" in r.stderr

@@ -183,6 +183,7 @@ void cpu_stop_current(void);
 void cpu_synchronize_state(CPUState *cpu);
 void cpu_synchronize_all_states(void);
 void cpu_synchronize_all_post_reset(void);
+void cpu_synchronize_all_post_init(void);    /* after loadvm: push all */
 
 CPUState *qemu_get_cpu(int index);
 int cpu_count(void);
