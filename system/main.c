@@ -18,6 +18,7 @@
 #include "hw/char/serial.h"
 #include "accel/tcg/tcg-accel-ops.h"
 #include "target/x86/cpu-qom.h"
+#include "migration/migration.h"
 #include "migration/savevm.h"
 #include "monitor/monitor.h"
 #include "system/qdev-monitor.h"
@@ -58,6 +59,7 @@ typedef struct Config {
     const char **devices;     /* -device specs, created after the board */
     size_t nr_devices;
     const char *dump_vmstate;
+    const char *incoming;     /* -incoming URI */
     const char *kernel, *initrd, *append, *bios, *cpu_model, *accel;
     const char **serials;     /* -serial specs, COM1.. */
     size_t nr_serials;
@@ -641,6 +643,9 @@ int main(int argc, char **argv)
         case OPTION_DUMP_VMSTATE:
             cfg.dump_vmstate = optarg;
             break;
+        case OPTION_INCOMING:
+            cfg.incoming = optarg;
+            break;
         case OPTION_PIDFILE:
             cfg.pidfile = optarg;
             break;
@@ -701,8 +706,20 @@ int main(int argc, char **argv)
         status = dump_vmstate(cfg.dump_vmstate);
         goto out;
     }
+    migration_object_init();
+    if (cfg.incoming) {
+        /* As QEMU: wait in inmigrate; -S decides whether it runs after. */
+        runstate_set(RUN_STATE_INMIGRATE);
+        migration_incoming_set_autostart(!cfg.start_paused);
+        if (!migration_incoming_start(cfg.incoming, &err)) {
+            error_prepend(&err, "-incoming %s: ", cfg.incoming);
+            error_report_err(err);
+            status = 1;
+            goto out;
+        }
+    }
     daemonize_finish();
-    if (!cfg.start_paused) {
+    if (!cfg.start_paused && !cfg.incoming) {
         vm_start();
     }
     status = qemu_main_loop();
