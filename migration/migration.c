@@ -965,7 +965,8 @@ static void hmp_migrate(Monitor *mon, const QObject *args)
      * QEMU's HMP migrate without -d blocks the monitor until the end; we
      * cannot suspend a monitor, so the end is announced on it instead.
      */
-    if (!qdict_get_try_bool(args, "detach", false)) {
+    if (!qdict_get_try_bool(args, "detach", false) &&
+        !monitor_is_detached(mon)) {
         current_migration.hmp_waiter = mon;
     }
 }

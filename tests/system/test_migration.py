@@ -526,3 +526,36 @@ def test_incoming_refuses_qemu_stream(osprey, tmp_path, vms):
     vm = start(vms, osprey, tmp_path, "dst", ["-incoming", f"file:{stream}"])
     check_incoming_fails(vm, r"Machine type received is 'pc-i440fx-[^']*' "
                              r"and local is 'pc'")
+
+
+def test_hmp_migrate_reports_end_on_its_monitor(osprey, migcount, tmp_path,
+                                                vms):
+    """HMP migrate without -d announces the end on the monitor that
+    started it; through human-monitor-command (a monitor that is gone
+    when the command returns) it must not."""
+    hmp_path = str(tmp_path / "hmp.sock")
+    src = start(vms, osprey, tmp_path, "src",
+                ["-monitor", f"unix:{hmp_path},server=on,wait=off"],
+                kernel=migcount)
+    src.wait_counts(10)
+    # No announcement target: must not crash when it ends.
+    src.qmp.cmd("human-monitor-command",
+                **{"command-line": f"migrate file:{tmp_path}/a.bin"})
+    check_completed_info(src.wait_migration())
+    src.qmp.cmd("cont")
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(hmp_path)
+    s.settimeout(MIGRATION_TIMEOUT)
+    s.sendall(f"migrate file:{tmp_path}/b.bin\n".encode())
+    out = b""
+    while b"migration completed" not in out:
+        chunk = s.recv(4096)
+        assert chunk, out
+        out += chunk
+    s.sendall(b"info migrate\n")
+    while b"Migration status: completed" not in out:
+        chunk = s.recv(4096)
+        assert chunk, out
+        out += chunk
+    s.close()
+    assert src.status() == "postmigrate"
