@@ -559,3 +559,23 @@ def test_hmp_migrate_reports_end_on_its_monitor(osprey, migcount, tmp_path,
         out += chunk
     s.close()
     assert src.status() == "postmigrate"
+
+
+def test_destination_dies_source_runs_on(osprey, migcount, tmp_path, vms):
+    uri = f"unix:{tmp_path}/mig.sock"
+    src = start(vms, osprey, tmp_path, "src", [], kernel=migcount)
+    dst = start(vms, osprey, tmp_path, "dst", ["-incoming", uri],
+                kernel=migcount)
+    src.qmp.cmd("migrate-set-parameters",
+                **{"max-bandwidth": 1_000_000, "downtime-limit": 1})
+    src.wait_counts(10)
+    src.qmp.cmd("migrate", uri=uri)
+    src.wait_migration(("active",))
+    dst.proc.kill()
+    info = src.wait_migration()
+    assert info["status"] == "failed", info
+    assert re.search(r"Broken pipe|Connection reset", info["error-desc"])
+    assert src.status() == "running"
+    n = len(src.counts())
+    src.wait_counts(n + 20)
+    assert "migration failed" in src.stderr_text()
