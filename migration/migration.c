@@ -249,8 +249,10 @@ static int migration_iterate(MigrationState *s, QEMUFile *f, Error **errp)
         pthread_mutex_lock(&s->lock);
         MigrationParameters params = s->params;
         pthread_mutex_unlock(&s->lock);
-        qemu_file_set_rate_limit(f, params.max_bandwidth *
-                                    MIGRATION_WINDOW_MS / 1000);
+        /* At least a byte per window: 0 would mean unlimited. */
+        qemu_file_set_rate_limit(f, params.max_bandwidth ?
+                                 MAX(params.max_bandwidth *
+                                     MIGRATION_WINDOW_MS / 1000, 1) : 0);
 
         bql_lock();
         uint64_t pending = qemu_savevm_state_pending();
