@@ -90,7 +90,11 @@ class Vm:
             assert self.proc.poll() is None, \
                 f"{self.name} exited: {self.stderr_text()}"
             assert time.monotonic() < deadline, \
-                f"{self.name}: {len(counts)} counts, want {at_least}"
+                f"{self.name}: {len(counts)} counts, want {at_least}; " \
+                f"{self.qmp.cmd('query-status')} " \
+                f"{self.qmp.cmd('query-migrate')}\n" \
+                f"stderr: {self.stderr_text()[-2000:]}\n" \
+                f"serial: {self.serial()[-500:]}"
             time.sleep(0.1)
 
     def stderr_text(self):

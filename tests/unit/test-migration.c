@@ -87,6 +87,27 @@ static void test_ram_pass_cursor(void **state)
     memory_region_finalize(&ram);
 }
 
+/*
+ * The stream checksum covers the bytes that went out, even when the
+ * source buffer changes right after qemu_put_buffer (guest RAM does,
+ * during live migration).
+ */
+static void test_checksum_covers_bytes_sent(void **state)
+{
+    uint8_t page[PAGE];
+    QEMUFile *f = qemu_file_new_buffer_output();
+    size_t len;
+
+    memset(page, 0x11, sizeof(page));
+    qemu_put_buffer(f, page, sizeof(page));
+    memset(page, 0x22, sizeof(page));      /* the "guest" writes again */
+    const uint8_t *data = qemu_file_buffer_data(f, &len);
+    assert_int_equal(len, PAGE);
+    assert_int_equal(data[0], 0x11);
+    assert_int_equal(qemu_file_get_checksum(f), osprey_crc32(0, data, len));
+    qemu_fclose(f);
+}
+
 /* Write "hello" through a channel, read it back through another. */
 static void roundtrip(MigrationChannel *out, MigrationChannel *(*open_in)(
                           void *opaque), void *opaque)
@@ -232,6 +253,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ram_pass_cursor),
+        cmocka_unit_test(test_checksum_covers_bytes_sent),
         cmocka_unit_test(test_file_and_exec),
         cmocka_unit_test(test_socket_uris),
     };
