@@ -313,12 +313,17 @@ void qemu_put_buffer(QEMUFile *f, const uint8_t *buf, size_t size)
     if (f->last_error) {
         return;
     }
-    f->crc = osprey_crc32(f->crc, buf, size);
     f->transferred += size;
     f->rate_limit_used += size;
     while (size) {
         size_t n = MIN(size, IO_BUF_SIZE - f->buf_index);
         memcpy(f->buf + f->buf_index, buf, n);
+        /*
+         * Checksum our copy, not buf: live migration reads guest RAM
+         * while the guest writes it, and the checksum must match the
+         * bytes that actually go out.
+         */
+        f->crc = osprey_crc32(f->crc, f->buf + f->buf_index, n);
         f->buf_index += n;
         buf += n;
         size -= n;

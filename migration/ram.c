@@ -7,6 +7,7 @@
 #include "migration/register.h"
 #include "migration/vmstate.h"
 #include "memory/ram_addr.h"
+#include "accel/tcg/cputlb.h"
 
 #define RAM_SECTION_VERSION 4
 #define BITS_PER_LONG (sizeof(unsigned long) * 8)
@@ -15,6 +16,7 @@ typedef struct RAMState {
     bool registered;
     bool dirty_log_started;
     RAMBlock *last_sent_block;
+    ram_addr_t cursor;           /* where the current pass goes on */
     RAMStats stats;
 } RAMState;
 
@@ -81,40 +83,61 @@ typedef struct SendPass {
 } SendPass;
 
 /*
- * Send the dirty pages of one block, clearing their bits a word at a
- * time: a write after the clear sets its bit again and is sent next pass.
- * Returns 1 when stopped by the rate limit.
+ * Send the dirty pages of one block from the pass's cursor on, a bitmap
+ * word (64 pages) at a time.  A word's bits are cleared, then every
+ * vCPU's fast-path write entries for its pages are reset, and only then
+ * are the pages read: guest stores through a TLB entry made while the
+ * page was dirty would otherwise never set the bit again, and a page
+ * changed after being sent would be lost.  A store after the reset sets
+ * its bit and is sent next pass.
+ * Returns 1 when stopped by the rate limit, with the cursor after the
+ * last word sent, so the next part goes on from there instead of
+ * sending the first (busiest) pages over and over.
  */
 static int send_block_dirty(RAMBlock *block, void *opaque)
 {
     SendPass *pass = opaque;
+    RAMState *rs = pass->rs;
     unsigned long *bmap = block->bmap[DIRTY_MEMORY_MIGRATION];
     uint64_t pages = block_pages(block);
     uint64_t words = DIV_ROUND_UP(pages, BITS_PER_LONG);
+    const uint64_t word_bytes = BITS_PER_LONG * TARGET_PAGE_SIZE;
+    uint64_t first = 0;
 
-    for (uint64_t w = 0; w < words; w++) {
+    if (block->offset + block->used_length <= rs->cursor) {
+        return 0;                       /* before the cursor: done */
+    }
+    if (rs->cursor > block->offset) {
+        first = (rs->cursor - block->offset) / word_bytes;
+    }
+    for (uint64_t w = first; w < words; w++) {
         if (!__atomic_load_n(&bmap[w], __ATOMIC_RELAXED)) {
             continue;
         }
         unsigned long bits = __atomic_exchange_n(&bmap[w], 0,
                                                  __ATOMIC_SEQ_CST);
+        tlb_reset_dirty_range_all(block->offset + w * word_bytes,
+                                  word_bytes);
         while (bits) {
             unsigned b = __builtin_ctzl(bits);
             uint64_t page = w * BITS_PER_LONG + b;
             bits &= bits - 1;
             if (page < pages) {
-                save_page(pass->f, pass->rs, block,
-                          page << TARGET_PAGE_BITS);
+                save_page(pass->f, rs, block, page << TARGET_PAGE_BITS);
             }
         }
         if (pass->rate_limited && qemu_file_rate_limit(pass->f)) {
+            rs->cursor = block->offset + (w + 1) * word_bytes;
             return 1;
         }
     }
     return 0;
 }
 
-/* Returns 1 when every dirty page was sent, 0 when rate limited. */
+/*
+ * Returns 1 when the pass reached the end of RAM (every page dirty at
+ * the time it was visited is sent), 0 when rate limited.
+ */
 static int ram_send_dirty(QEMUFile *f, RAMState *rs, bool rate_limited)
 {
     SendPass pass = { .f = f, .rs = rs, .rate_limited = rate_limited };
@@ -123,6 +146,7 @@ static int ram_send_dirty(QEMUFile *f, RAMState *rs, bool rate_limited)
     if (qemu_ram_foreach_block(send_block_dirty, &pass)) {
         return 0;
     }
+    rs->cursor = 0;
     rs->stats.passes++;
     return 1;
 }
@@ -153,6 +177,7 @@ static int ram_save_setup(QEMUFile *f, void *opaque, Error **errp)
 
     memset(&rs->stats, 0, sizeof(rs->stats));
     rs->last_sent_block = NULL;
+    rs->cursor = 0;
     if (!rs->dirty_log_started) {
         memory_global_dirty_log_start();
         rs->dirty_log_started = true;
@@ -178,6 +203,8 @@ static int ram_save_complete(QEMUFile *f, void *opaque)
 {
     RAMState *rs = opaque;
     rs->last_sent_block = NULL;
+    /* One whole pass from the start: pages behind the cursor too. */
+    rs->cursor = 0;
     ram_send_dirty(f, rs, false);
     qemu_put_be64(f, RAM_SAVE_FLAG_EOS);
     return qemu_file_get_error(f);

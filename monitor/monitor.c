@@ -43,6 +43,11 @@ bool monitor_is_qmp(const Monitor *mon)
     return mon->is_qmp;
 }
 
+bool monitor_is_detached(const Monitor *mon)
+{
+    return !mon->chr.chr;
+}
+
 void monitor_set_vm_name(const char *name)
 {
     free(vm_name);

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include "monitor-internal.h"
 #include "system/runstate.h"
+#include "migration/migration.h"
 #include "hw/core/cpu.h"
 #include "qom/introspect.h"
 #include "block/block-backend.h"
@@ -63,6 +64,14 @@ bool qmp_cont(Error **errp)
     if (runstate_check(RUN_STATE_FINISH_MIGRATE)) {
         error_setg(errp, "Migration is not finalized yet");
         return false;
+    }
+    /*
+     * As QEMU: while the incoming stream is not in, cont only asks for
+     * the VM to run once it is (the state is half loaded until then).
+     */
+    if (runstate_check(RUN_STATE_INMIGRATE) && migration_incoming_pending()) {
+        migration_incoming_set_autostart(true);
+        return true;
     }
     if (vm_start() < 0) {
         error_setg(errp, "Cannot continue the VM from state '%s'",

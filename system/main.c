@@ -22,6 +22,7 @@
 #include "accel/tcg/cpu-exec.h"
 #include "target/x86/cpu-qom.h"
 #include "migration/ram.h"
+#include "migration/migration.h"
 #include "migration/savevm.h"
 #include "migration/snapshot.h"
 #include "monitor/monitor.h"
@@ -70,6 +71,7 @@ typedef struct Config {
     bool snapshot;            /* -snapshot */
     const char *dump_vmstate;
     const char *loadvm;       /* -loadvm tag */
+    const char *incoming;     /* -incoming URI */
     const char *kernel, *initrd, *append, *bios, *cpu_model, *accel;
     bool no_reboot, no_shutdown;
     const char **serials;     /* -serial specs, COM1.. */
@@ -816,6 +818,9 @@ int main(int argc, char **argv)
         case OPTION_DUMP_VMSTATE:
             cfg.dump_vmstate = optarg;
             break;
+        case OPTION_INCOMING:
+            cfg.incoming = optarg;
+            break;
         case OPTION_PIDFILE:
             cfg.pidfile = optarg;
             break;
@@ -892,8 +897,20 @@ int main(int argc, char **argv)
         status = 1;
         goto out;
     }
+    migration_object_init();
+    if (cfg.incoming) {
+        /* As QEMU: wait in inmigrate; -S decides whether it runs after. */
+        runstate_set(RUN_STATE_INMIGRATE);
+        migration_incoming_set_autostart(!cfg.start_paused);
+        if (!migration_incoming_start(cfg.incoming, &err)) {
+            error_prepend(&err, "-incoming %s: ", cfg.incoming);
+            error_report_err(err);
+            status = 1;
+            goto out;
+        }
+    }
     daemonize_finish();
-    if (!cfg.start_paused) {
+    if (!cfg.start_paused && !cfg.incoming) {
         vm_start();
     }
     status = qemu_main_loop();

@@ -51,6 +51,11 @@ void monitor_cleanup(void);
 Monitor *monitor_cur(void);
 Monitor *monitor_set_cur(Monitor *mon);  /* returns the previous one */
 bool monitor_is_qmp(const Monitor *mon);
+/*
+ * Not on a chardev (human-monitor-command's): it is destroyed as soon as
+ * its command returns, so nothing may keep it for later output.
+ */
+bool monitor_is_detached(const Monitor *mon);
 
 /*
  * Text output (HMP).  Buffered: written to the chardev without blocking,
