@@ -138,6 +138,20 @@ static void set_desc_accessed(CPUX86State *env, uint32_t sel, uint32_t *e2)
     }
 }
 
+/*
+ * Virtual-8086 segments: base sel << 4, limit 64 KiB, a writable DPL 3
+ * data segment whatever the register (CS included).
+ */
+#define VM86_SEG_FLAGS (DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK | \
+                        (3u << DESC_DPL_SHIFT))
+
+static void load_seg_vm(CPUX86State *env, int seg, uint32_t selector)
+{
+    selector &= 0xffff;
+    x86_load_seg_cache(env, seg, selector, selector << 4, 0xffff,
+                       VM86_SEG_FLAGS);
+}
+
 /* MOV/POP Sreg, LxS: protected-mode checks, real-mode base = sel << 4. */
 void x86_load_seg(CPUX86State *env, int seg, uint32_t selector)
 {
@@ -145,7 +159,11 @@ void x86_load_seg(CPUX86State *env, int seg, uint32_t selector)
     int cpl = x86_cpl(env), rpl, dpl;
 
     selector &= 0xffff;
-    if (!x86_pe(env) || (env->eflags & VM_MASK)) {
+    if (env->eflags & VM_MASK) {
+        load_seg_vm(env, seg, selector);
+        return;
+    }
+    if (!x86_pe(env)) {
         x86_load_seg_cache(env, seg, selector, selector << 4,
                            env->segs[seg].limit,
                            env->segs[seg].flags | DESC_P_MASK | DESC_S_MASK);
@@ -508,9 +526,7 @@ static void x86_task_switch(CPUX86State *env, uint32_t sel, uint32_t e1,
 
     if (new_eflags & VM_MASK) {
         for (int i = 0; i < R_SEG_COUNT; i++) {
-            x86_load_seg_cache(env, i, new_segs[i], new_segs[i] << 4, 0xffff,
-                               DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
-                               DESC_A_MASK | (3u << DESC_DPL_SHIFT));
+            load_seg_vm(env, i, new_segs[i]);
         }
         x86_set_cpl(env, 3);
     } else {
@@ -633,7 +649,7 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     uint64_t old_ip = is_int ? next_rip : env->rip;
     uint32_t e1, e2, ss_e1 = 0, ss_e2 = 0, ss = 0, esp = 0, selector, offset;
     int type, dpl, cpl = x86_cpl(env), shift, size;
-    bool new_stack;
+    bool new_stack, vm86 = env->eflags & VM_MASK;
     Stack s;
 
     if ((uint32_t)vector * 8 + 7 > env->idt.limit) {
@@ -664,6 +680,10 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     selector = e1 >> 16;
     offset = (e2 & 0xffff0000) | (e1 & 0xffff);
     check_gate_cs(env, selector, &e1, &e2, cpl);
+    /* from virtual-8086 mode only to a non-conforming PL 0 handler */
+    if (vm86 && ((e2 & DESC_C_MASK) || desc_dpl(e2) != 0)) {
+        raise_exception_err(env, EXCP0D_GPF, selector & 0xfffc);
+    }
     dpl = (e2 & DESC_C_MASK) ? cpl : desc_dpl(e2);
     shift = type >> 3;
     size = shift ? 4 : 2;
@@ -673,6 +693,12 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
         tss_stack(env, dpl, &ss, &esp);
         check_inner_ss(env, ss, dpl, &ss_e1, &ss_e2);
         s = (Stack){ desc_base(ss_e1, ss_e2), esp, sp_mask_of(ss_e2), true };
+        if (vm86) {
+            stack_push(env, &s, size, env->segs[R_GS].selector);
+            stack_push(env, &s, size, env->segs[R_FS].selector);
+            stack_push(env, &s, size, env->segs[R_DS].selector);
+            stack_push(env, &s, size, env->segs[R_ES].selector);
+        }
         stack_push(env, &s, size, env->segs[R_SS].selector);
         stack_push(env, &s, size, env->regs[R_ESP]);
     } else {
@@ -695,6 +721,11 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
         env->segs[R_SS] = (SegmentCache){ (ss & 0xfffc) | dpl,
                                           desc_base(ss_e1, ss_e2),
                                           desc_limit(ss_e1, ss_e2), ss_e2 };
+    }
+    if (vm86) {
+        /* the handler starts with null data segments */
+        env->segs[R_ES] = env->segs[R_DS] = (SegmentCache){ 0, 0, 0, 0 };
+        env->segs[R_FS] = env->segs[R_GS] = (SegmentCache){ 0, 0, 0, 0 };
     }
     set_esp(env, s.sp, s.mask);
     env->segs[R_CS] = (SegmentCache){ (selector & 0xfffc) | dpl,
@@ -1096,6 +1127,36 @@ static void validate_seg(CPUX86State *env, int seg, int cpl)
     }
 }
 
+/*
+ * IRET from PL 0 to virtual-8086 mode: after EIP, CS and EFLAGS the
+ * 32-bit frame holds ESP, SS, ES, DS, FS and GS (SDM "IRET",
+ * RETURN-TO-VIRTUAL-8086-MODE).  EFLAGS is loaded whole.
+ */
+static void iret_to_vm86(CPUX86State *env, Stack *s, uint64_t new_rip,
+                         uint32_t new_cs, uint64_t new_eflags)
+{
+    uint32_t new_esp, sel[R_SEG_COUNT];
+
+    new_esp = stack_pop(env, s, 4);
+    sel[R_SS] = stack_pop(env, s, 4);
+    sel[R_ES] = stack_pop(env, s, 4);
+    sel[R_DS] = stack_pop(env, s, 4);
+    sel[R_FS] = stack_pop(env, s, 4);
+    sel[R_GS] = stack_pop(env, s, 4);
+    sel[R_CS] = new_cs;
+
+    cpu_load_eflags(env, new_eflags,
+                    CC_ALL | TF_MASK | IF_MASK | DF_MASK | IOPL_MASK | NT_MASK |
+                    RF_MASK | VM_MASK | AC_MASK | VIF_MASK | VIP_MASK | ID_MASK);
+    x86_set_cpl(env, 3);
+    for (int i = 0; i < R_SEG_COUNT; i++) {
+        load_seg_vm(env, i, sel[i]);
+    }
+    env->regs[R_ESP] = new_esp;
+    env->rip = new_rip & 0xffff;
+    env->hflags2 &= ~HF2_NMI_MASK;
+}
+
 /* Far RET (is_iret false) and protected-mode IRET. */
 static void ret_protected(CPUX86State *env, int ot, bool is_iret, int addend)
 {
@@ -1112,9 +1173,10 @@ static void ret_protected(CPUX86State *env, int ot, bool is_iret, int addend)
     new_cs = stack_pop(env, &s, size) & 0xffff;
     if (is_iret) {
         new_eflags = stack_pop(env, &s, size);
-        if (ot == MO_32 && (new_eflags & VM_MASK) && cpl == 0) {
-            qemu_log_mask(LOG_UNIMP, "x86: IRET to virtual-8086 mode\n");
-            raise_exception_err(env, EXCP0D_GPF, 0);
+        if (ot == MO_32 && (new_eflags & VM_MASK) && cpl == 0 &&
+            !(env->hflags & HF_LMA_MASK)) {
+            iret_to_vm86(env, &s, new_rip, new_cs, new_eflags);
+            return;
         }
     }
     if ((new_cs & 0xfffc) == 0) {
@@ -1234,14 +1296,20 @@ static void iret_task_return(CPUX86State *env, uint64_t next_rip)
 
 void x86_iret(CPUX86State *env, int ot, uint64_t next_rip)
 {
-    if (!x86_pe(env)) {
+    bool vm86 = env->eflags & VM_MASK;
+
+    if (vm86 && (env->eflags & IOPL_MASK) != IOPL_MASK) {
+        raise_exception_err(env, EXCP0D_GPF, 0);
+    }
+    if (!x86_pe(env) || vm86) {
+        /* virtual-8086 mode (IOPL 3) pops as real mode, IOPL kept */
         Stack s = cur_stack(env);
         int size = 1 << ot;
         uint64_t rip = stack_pop(env, &s, size);
         uint32_t cs = stack_pop(env, &s, size) & 0xffff;
         uint64_t fl = stack_pop(env, &s, size);
-        uint64_t mask = CC_ALL | TF_MASK | IF_MASK | DF_MASK | IOPL_MASK |
-                        NT_MASK | AC_MASK | ID_MASK | RF_MASK;
+        uint64_t mask = CC_ALL | TF_MASK | IF_MASK | DF_MASK | NT_MASK |
+                        AC_MASK | ID_MASK | RF_MASK | (vm86 ? 0 : IOPL_MASK);
 
         if (ot == MO_16) {
             mask &= 0xffff;
@@ -1251,10 +1319,6 @@ void x86_iret(CPUX86State *env, int ot, uint64_t next_rip)
         cpu_load_eflags(env, fl, mask);
         env->hflags2 &= ~HF2_NMI_MASK;
         return;
-    }
-    if (env->eflags & VM_MASK) {
-        qemu_log_mask(LOG_UNIMP, "x86: IRET in virtual-8086 mode\n");
-        raise_exception_err(env, EXCP0D_GPF, 0);
     }
     if ((env->eflags & NT_MASK) && !(env->hflags & HF_LMA_MASK)) {
         iret_task_return(env, next_rip);
