@@ -216,8 +216,11 @@ void x86_load_seg(CPUX86State *env, int seg, uint32_t selector)
 typedef struct Stack {
     uint64_t base;
     uint64_t sp;
-    uint64_t mask;
+    uint64_t mask;   /* ~0: a 64-bit stack (canonical check, no limit) */
     bool sup;        /* the new, more privileged stack: CPL 0 access */
+    uint32_t limit;  /* the SS limit and rights the offsets are checked against */
+    uint32_t flags;
+    uint32_t err;    /* #SS error code: 0, or the new SS selector */
 } Stack;
 
 static uint64_t sp_mask_of(uint32_t ss_flags)
@@ -225,13 +228,51 @@ static uint64_t sp_mask_of(uint32_t ss_flags)
     return (ss_flags & DESC_B_MASK) ? 0xffffffffULL : 0xffffULL;
 }
 
+/* A legacy stack in the segment described by e1/e2 (a new, inner SS). */
+static Stack new_stack32(uint32_t ss, uint32_t e1, uint32_t e2, uint64_t sp)
+{
+    return (Stack){ desc_base(e1, e2), sp, sp_mask_of(e2), true,
+                    desc_limit(e1, e2), e2, ss & 0xfffc };
+}
+
+static Stack stack64(uint64_t sp, bool sup)
+{
+    return (Stack){ 0, sp, ~0ULL, sup, 0, 0, 0 };
+}
+
+/*
+ * The bytes [sp, sp + size) must lie within SS (#SS): below the limit,
+ * or above it for expand-down; in 64-bit mode the address must be
+ * canonical (#SS(0), not #GP).
+ */
+static void stack_check(CPUX86State *env, const Stack *s, int size)
+{
+    uint64_t last = s->sp + size - 1;
+
+    if (s->mask == ~0ULL) {
+        if (!x86_is_canonical(s->sp) || !x86_is_canonical(last)) {
+            raise_exception_err(env, EXCP0C_STACK, 0);
+        }
+        return;
+    }
+    if (!(s->flags & DESC_CS_MASK) && (s->flags & DESC_E_MASK)) {
+        uint32_t top = (s->flags & DESC_B_MASK) ? 0xffffffff : 0xffff;
+        if (s->sp <= s->limit || last > top) {
+            raise_exception_err(env, EXCP0C_STACK, s->err);
+        }
+    } else if (last > s->limit) {
+        raise_exception_err(env, EXCP0C_STACK, s->err);
+    }
+}
+
 static Stack cur_stack(CPUX86State *env)
 {
-    Stack s = { env->segs[R_SS].base, env->regs[R_ESP],
-                sp_mask_of(env->segs[R_SS].flags), false };
+    const SegmentCache *ss = &env->segs[R_SS];
+    Stack s = { ss->base, env->regs[R_ESP], sp_mask_of(ss->flags), false,
+                ss->limit, ss->flags, 0 };
+
     if (env->hflags & HF_CS64_MASK) {
-        s.base = 0;
-        s.mask = ~0ULL;
+        return stack64(env->regs[R_ESP], false);
     }
     return s;
 }
@@ -241,6 +282,7 @@ static void stack_push(CPUX86State *env, Stack *s, int size, uint64_t v)
     uint64_t addr;
 
     s->sp = (s->sp - size) & s->mask;
+    stack_check(env, s, size);
     addr = wrap_linear(env, s->base + s->sp);
     if (s->sup) {
         x86_sys_store(env, addr, v, size);
@@ -251,8 +293,11 @@ static void stack_push(CPUX86State *env, Stack *s, int size, uint64_t v)
 
 static uint64_t stack_pop(CPUX86State *env, Stack *s, int size)
 {
-    uint64_t v = env->mem_ops->load(env, wrap_linear(env, s->base + s->sp),
-                                    size, MMU_DATA_LOAD);
+    uint64_t v;
+
+    stack_check(env, s, size);
+    v = env->mem_ops->load(env, wrap_linear(env, s->base + s->sp), size,
+                           MMU_DATA_LOAD);
     s->sp = (s->sp + size) & s->mask;
     return v;
 }
@@ -587,8 +632,9 @@ static void do_interrupt_real(CPUX86State *env, int vector, bool is_int,
 {
     uint32_t ptr = vector * 4, offset, selector;
     uint64_t old_ip = is_int ? next_rip : env->rip;
-    Stack s = { env->segs[R_SS].base, env->regs[R_ESP], 0xffff, false };
+    Stack s = cur_stack(env);
 
+    s.mask = 0xffff;
     if (ptr + 3 > env->idt.limit) {
         raise_exception_err(env, EXCP0D_GPF, vector * 8 + 2);
     }
@@ -692,7 +738,7 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     if (new_stack) {
         tss_stack(env, dpl, &ss, &esp);
         check_inner_ss(env, ss, dpl, &ss_e1, &ss_e2);
-        s = (Stack){ desc_base(ss_e1, ss_e2), esp, sp_mask_of(ss_e2), true };
+        s = new_stack32(ss, ss_e1, ss_e2, esp);
         if (vm86) {
             stack_push(env, &s, size, env->segs[R_GS].selector);
             stack_push(env, &s, size, env->segs[R_FS].selector);
@@ -774,7 +820,7 @@ static void do_interrupt64(CPUX86State *env, int vector, int is_int,
     new_stack = dpl < cpl || ist;
     rsp = new_stack ? tss_rsp64(env, ist ? ist + 3 : dpl) : env->regs[R_ESP];
     /* 64-bit delivery aligns the new frame to 16 bytes. */
-    s = (Stack){ 0, rsp & ~0xfULL, ~0ULL, dpl == 0 };
+    s = stack64(rsp & ~0xfULL, dpl == 0);
     stack_push(env, &s, 8, env->segs[R_SS].selector);
     stack_push(env, &s, 8, env->regs[R_ESP]);
     stack_push(env, &s, 8, cpu_compute_eflags(env));
@@ -1079,12 +1125,12 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
     if (!(e2 & DESC_C_MASK) && dpl < cpl) {
         /* more privileged: switch to the TSS stack for dpl */
         if (size == 8) {
-            s = (Stack){ 0, tss_rsp64(env, dpl), ~0ULL, true };
+            s = stack64(tss_rsp64(env, dpl), true);
             ss = dpl;
         } else {
             tss_stack(env, dpl, &ss, &esp32);
             check_inner_ss(env, ss, dpl, &ss_e1, &ss_e2);
-            s = (Stack){ desc_base(ss_e1, ss_e2), esp32, sp_mask_of(ss_e2), true };
+            s = new_stack32(ss, ss_e1, ss_e2, esp32);
         }
         stack_push(env, &s, size, env->segs[R_SS].selector);
         stack_push(env, &s, size, env->regs[R_ESP]);
