@@ -241,16 +241,29 @@ GEN_FAMILY_ONE(std, std_)
 GEN_FAMILY_ONE(lahf, lahf)
 GEN_FAMILY_ONE(sahf, sahf)
 
+/* Virtual-8086 mode without VME: PUSHF, POPF, INT n and IRET need IOPL 3. */
+static inline void check_vm86_iopl(CPUX86State *env)
+{
+    if (unlikely(env->eflags & VM_MASK) &&
+        (env->eflags & IOPL_MASK) != IOPL_MASK) {
+        raise_exception_err(env, EXCP0D_GPF, 0);
+    }
+}
+
 ALWAYS_INLINE void pushf_z(CPUX86State *env, const DecodedInsn *d, int ot, bool mem)
 {
+    check_vm86_iopl(env);
     push(env, d, ot, cpu_compute_eflags(env) & ~(uint64_t)(VM_MASK | RF_MASK));
     next_insn(env, d);
 }
 /* POPF: which bits change depends on privilege (IOPL only at CPL 0, IF
- * only at CPL <= IOPL); virtual-8086 handling comes with the system slice. */
+ * only at CPL <= IOPL); in virtual-8086 mode (CPL 3) only with IOPL 3. */
 ALWAYS_INLINE void popf_z(CPUX86State *env, const DecodedInsn *d, int ot, bool mem)
 {
-    uint64_t v = pop_peek(env, d, ot, 0);
+    uint64_t v;
+
+    check_vm86_iopl(env);
+    v = pop_peek(env, d, ot, 0);
     uint64_t mask = CC_ALL | TF_MASK | DF_MASK | NT_MASK | AC_MASK | ID_MASK;
     int cpl = env->hflags & HF_CPL_MASK;
     int iopl = (env->eflags & IOPL_MASK) >> 12;
@@ -509,6 +522,7 @@ static void int3(CPUX86State *env, const DecodedInsn *d)
 }
 static void int_i(CPUX86State *env, const DecodedInsn *d)
 {
+    check_vm86_iopl(env);
     raise_soft_int(env, d, (uint8_t)d->imm);
 }
 static void into(CPUX86State *env, const DecodedInsn *d)

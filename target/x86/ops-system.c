@@ -173,12 +173,15 @@ static void hlt(CPUX86State *env, const DecodedInsn *d)
 }
 GEN_ANY(hlt, hlt)
 
-/* CLI/STI: allowed at CPL <= IOPL in protected mode (no VME/PVI). */
+/*
+ * CLI/STI: allowed at CPL <= IOPL in protected mode (no VME/PVI); in
+ * virtual-8086 mode the CPL is 3, so only IOPL 3 allows them.
+ */
 static void check_iopl(CPUX86State *env)
 {
     int iopl = (env->eflags & IOPL_MASK) >> 12;
 
-    if (x86_pe(env) && ((env->eflags & VM_MASK) || x86_cpl(env) > iopl)) {
+    if (x86_pe(env) && x86_cpl(env) > iopl) {
         raise_exception_err(env, EXCP0D_GPF, 0);
     }
 }

@@ -138,6 +138,20 @@ static void set_desc_accessed(CPUX86State *env, uint32_t sel, uint32_t *e2)
     }
 }
 
+/*
+ * Virtual-8086 segments: base sel << 4, limit 64 KiB, a writable DPL 3
+ * data segment whatever the register (CS included).
+ */
+#define VM86_SEG_FLAGS (DESC_P_MASK | DESC_S_MASK | DESC_W_MASK | DESC_A_MASK | \
+                        (3u << DESC_DPL_SHIFT))
+
+static void load_seg_vm(CPUX86State *env, int seg, uint32_t selector)
+{
+    selector &= 0xffff;
+    x86_load_seg_cache(env, seg, selector, selector << 4, 0xffff,
+                       VM86_SEG_FLAGS);
+}
+
 /* MOV/POP Sreg, LxS: protected-mode checks, real-mode base = sel << 4. */
 void x86_load_seg(CPUX86State *env, int seg, uint32_t selector)
 {
@@ -145,7 +159,11 @@ void x86_load_seg(CPUX86State *env, int seg, uint32_t selector)
     int cpl = x86_cpl(env), rpl, dpl;
 
     selector &= 0xffff;
-    if (!x86_pe(env) || (env->eflags & VM_MASK)) {
+    if (env->eflags & VM_MASK) {
+        load_seg_vm(env, seg, selector);
+        return;
+    }
+    if (!x86_pe(env)) {
         x86_load_seg_cache(env, seg, selector, selector << 4,
                            env->segs[seg].limit,
                            env->segs[seg].flags | DESC_P_MASK | DESC_S_MASK);
@@ -198,8 +216,11 @@ void x86_load_seg(CPUX86State *env, int seg, uint32_t selector)
 typedef struct Stack {
     uint64_t base;
     uint64_t sp;
-    uint64_t mask;
+    uint64_t mask;   /* ~0: a 64-bit stack (canonical check, no limit) */
     bool sup;        /* the new, more privileged stack: CPL 0 access */
+    uint32_t limit;  /* the SS limit and rights the offsets are checked against */
+    uint32_t flags;
+    uint32_t err;    /* #SS error code: 0, or the new SS selector */
 } Stack;
 
 static uint64_t sp_mask_of(uint32_t ss_flags)
@@ -207,13 +228,51 @@ static uint64_t sp_mask_of(uint32_t ss_flags)
     return (ss_flags & DESC_B_MASK) ? 0xffffffffULL : 0xffffULL;
 }
 
+/* A legacy stack in the segment described by e1/e2 (a new, inner SS). */
+static Stack new_stack32(uint32_t ss, uint32_t e1, uint32_t e2, uint64_t sp)
+{
+    return (Stack){ desc_base(e1, e2), sp, sp_mask_of(e2), true,
+                    desc_limit(e1, e2), e2, ss & 0xfffc };
+}
+
+static Stack stack64(uint64_t sp, bool sup)
+{
+    return (Stack){ 0, sp, ~0ULL, sup, 0, 0, 0 };
+}
+
+/*
+ * The bytes [sp, sp + size) must lie within SS (#SS): below the limit,
+ * or above it for expand-down; in 64-bit mode the address must be
+ * canonical (#SS(0), not #GP).
+ */
+static void stack_check(CPUX86State *env, const Stack *s, int size)
+{
+    uint64_t last = s->sp + size - 1;
+
+    if (s->mask == ~0ULL) {
+        if (!x86_is_canonical(s->sp) || !x86_is_canonical(last)) {
+            raise_exception_err(env, EXCP0C_STACK, 0);
+        }
+        return;
+    }
+    if (!(s->flags & DESC_CS_MASK) && (s->flags & DESC_E_MASK)) {
+        uint32_t top = (s->flags & DESC_B_MASK) ? 0xffffffff : 0xffff;
+        if (s->sp <= s->limit || last > top) {
+            raise_exception_err(env, EXCP0C_STACK, s->err);
+        }
+    } else if (last > s->limit) {
+        raise_exception_err(env, EXCP0C_STACK, s->err);
+    }
+}
+
 static Stack cur_stack(CPUX86State *env)
 {
-    Stack s = { env->segs[R_SS].base, env->regs[R_ESP],
-                sp_mask_of(env->segs[R_SS].flags), false };
+    const SegmentCache *ss = &env->segs[R_SS];
+    Stack s = { ss->base, env->regs[R_ESP], sp_mask_of(ss->flags), false,
+                ss->limit, ss->flags, 0 };
+
     if (env->hflags & HF_CS64_MASK) {
-        s.base = 0;
-        s.mask = ~0ULL;
+        return stack64(env->regs[R_ESP], false);
     }
     return s;
 }
@@ -223,6 +282,7 @@ static void stack_push(CPUX86State *env, Stack *s, int size, uint64_t v)
     uint64_t addr;
 
     s->sp = (s->sp - size) & s->mask;
+    stack_check(env, s, size);
     addr = wrap_linear(env, s->base + s->sp);
     if (s->sup) {
         x86_sys_store(env, addr, v, size);
@@ -233,8 +293,11 @@ static void stack_push(CPUX86State *env, Stack *s, int size, uint64_t v)
 
 static uint64_t stack_pop(CPUX86State *env, Stack *s, int size)
 {
-    uint64_t v = env->mem_ops->load(env, wrap_linear(env, s->base + s->sp),
-                                    size, MMU_DATA_LOAD);
+    uint64_t v;
+
+    stack_check(env, s, size);
+    v = env->mem_ops->load(env, wrap_linear(env, s->base + s->sp), size,
+                           MMU_DATA_LOAD);
     s->sp = (s->sp + size) & s->mask;
     return v;
 }
@@ -508,9 +571,7 @@ static void x86_task_switch(CPUX86State *env, uint32_t sel, uint32_t e1,
 
     if (new_eflags & VM_MASK) {
         for (int i = 0; i < R_SEG_COUNT; i++) {
-            x86_load_seg_cache(env, i, new_segs[i], new_segs[i] << 4, 0xffff,
-                               DESC_P_MASK | DESC_S_MASK | DESC_W_MASK |
-                               DESC_A_MASK | (3u << DESC_DPL_SHIFT));
+            load_seg_vm(env, i, new_segs[i]);
         }
         x86_set_cpl(env, 3);
     } else {
@@ -571,8 +632,9 @@ static void do_interrupt_real(CPUX86State *env, int vector, bool is_int,
 {
     uint32_t ptr = vector * 4, offset, selector;
     uint64_t old_ip = is_int ? next_rip : env->rip;
-    Stack s = { env->segs[R_SS].base, env->regs[R_ESP], 0xffff, false };
+    Stack s = cur_stack(env);
 
+    s.mask = 0xffff;
     if (ptr + 3 > env->idt.limit) {
         raise_exception_err(env, EXCP0D_GPF, vector * 8 + 2);
     }
@@ -633,7 +695,7 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     uint64_t old_ip = is_int ? next_rip : env->rip;
     uint32_t e1, e2, ss_e1 = 0, ss_e2 = 0, ss = 0, esp = 0, selector, offset;
     int type, dpl, cpl = x86_cpl(env), shift, size;
-    bool new_stack;
+    bool new_stack, vm86 = env->eflags & VM_MASK;
     Stack s;
 
     if ((uint32_t)vector * 8 + 7 > env->idt.limit) {
@@ -664,6 +726,10 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     selector = e1 >> 16;
     offset = (e2 & 0xffff0000) | (e1 & 0xffff);
     check_gate_cs(env, selector, &e1, &e2, cpl);
+    /* from virtual-8086 mode only to a non-conforming PL 0 handler */
+    if (vm86 && ((e2 & DESC_C_MASK) || desc_dpl(e2) != 0)) {
+        raise_exception_err(env, EXCP0D_GPF, selector & 0xfffc);
+    }
     dpl = (e2 & DESC_C_MASK) ? cpl : desc_dpl(e2);
     shift = type >> 3;
     size = shift ? 4 : 2;
@@ -672,7 +738,13 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     if (new_stack) {
         tss_stack(env, dpl, &ss, &esp);
         check_inner_ss(env, ss, dpl, &ss_e1, &ss_e2);
-        s = (Stack){ desc_base(ss_e1, ss_e2), esp, sp_mask_of(ss_e2), true };
+        s = new_stack32(ss, ss_e1, ss_e2, esp);
+        if (vm86) {
+            stack_push(env, &s, size, env->segs[R_GS].selector);
+            stack_push(env, &s, size, env->segs[R_FS].selector);
+            stack_push(env, &s, size, env->segs[R_DS].selector);
+            stack_push(env, &s, size, env->segs[R_ES].selector);
+        }
         stack_push(env, &s, size, env->segs[R_SS].selector);
         stack_push(env, &s, size, env->regs[R_ESP]);
     } else {
@@ -695,6 +767,11 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
         env->segs[R_SS] = (SegmentCache){ (ss & 0xfffc) | dpl,
                                           desc_base(ss_e1, ss_e2),
                                           desc_limit(ss_e1, ss_e2), ss_e2 };
+    }
+    if (vm86) {
+        /* the handler starts with null data segments */
+        env->segs[R_ES] = env->segs[R_DS] = (SegmentCache){ 0, 0, 0, 0 };
+        env->segs[R_FS] = env->segs[R_GS] = (SegmentCache){ 0, 0, 0, 0 };
     }
     set_esp(env, s.sp, s.mask);
     env->segs[R_CS] = (SegmentCache){ (selector & 0xfffc) | dpl,
@@ -743,7 +820,7 @@ static void do_interrupt64(CPUX86State *env, int vector, int is_int,
     new_stack = dpl < cpl || ist;
     rsp = new_stack ? tss_rsp64(env, ist ? ist + 3 : dpl) : env->regs[R_ESP];
     /* 64-bit delivery aligns the new frame to 16 bytes. */
-    s = (Stack){ 0, rsp & ~0xfULL, ~0ULL, dpl == 0 };
+    s = stack64(rsp & ~0xfULL, dpl == 0);
     stack_push(env, &s, 8, env->segs[R_SS].selector);
     stack_push(env, &s, 8, env->regs[R_ESP]);
     stack_push(env, &s, 8, cpu_compute_eflags(env));
@@ -1048,12 +1125,12 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
     if (!(e2 & DESC_C_MASK) && dpl < cpl) {
         /* more privileged: switch to the TSS stack for dpl */
         if (size == 8) {
-            s = (Stack){ 0, tss_rsp64(env, dpl), ~0ULL, true };
+            s = stack64(tss_rsp64(env, dpl), true);
             ss = dpl;
         } else {
             tss_stack(env, dpl, &ss, &esp32);
             check_inner_ss(env, ss, dpl, &ss_e1, &ss_e2);
-            s = (Stack){ desc_base(ss_e1, ss_e2), esp32, sp_mask_of(ss_e2), true };
+            s = new_stack32(ss, ss_e1, ss_e2, esp32);
         }
         stack_push(env, &s, size, env->segs[R_SS].selector);
         stack_push(env, &s, size, env->regs[R_ESP]);
@@ -1096,6 +1173,36 @@ static void validate_seg(CPUX86State *env, int seg, int cpl)
     }
 }
 
+/*
+ * IRET from PL 0 to virtual-8086 mode: after EIP, CS and EFLAGS the
+ * 32-bit frame holds ESP, SS, ES, DS, FS and GS (SDM "IRET",
+ * RETURN-TO-VIRTUAL-8086-MODE).  EFLAGS is loaded whole.
+ */
+static void iret_to_vm86(CPUX86State *env, Stack *s, uint64_t new_rip,
+                         uint32_t new_cs, uint64_t new_eflags)
+{
+    uint32_t new_esp, sel[R_SEG_COUNT];
+
+    new_esp = stack_pop(env, s, 4);
+    sel[R_SS] = stack_pop(env, s, 4);
+    sel[R_ES] = stack_pop(env, s, 4);
+    sel[R_DS] = stack_pop(env, s, 4);
+    sel[R_FS] = stack_pop(env, s, 4);
+    sel[R_GS] = stack_pop(env, s, 4);
+    sel[R_CS] = new_cs;
+
+    cpu_load_eflags(env, new_eflags,
+                    CC_ALL | TF_MASK | IF_MASK | DF_MASK | IOPL_MASK | NT_MASK |
+                    RF_MASK | VM_MASK | AC_MASK | VIF_MASK | VIP_MASK | ID_MASK);
+    x86_set_cpl(env, 3);
+    for (int i = 0; i < R_SEG_COUNT; i++) {
+        load_seg_vm(env, i, sel[i]);
+    }
+    env->regs[R_ESP] = new_esp;
+    env->rip = new_rip & 0xffff;
+    env->hflags2 &= ~HF2_NMI_MASK;
+}
+
 /* Far RET (is_iret false) and protected-mode IRET. */
 static void ret_protected(CPUX86State *env, int ot, bool is_iret, int addend)
 {
@@ -1112,9 +1219,10 @@ static void ret_protected(CPUX86State *env, int ot, bool is_iret, int addend)
     new_cs = stack_pop(env, &s, size) & 0xffff;
     if (is_iret) {
         new_eflags = stack_pop(env, &s, size);
-        if (ot == MO_32 && (new_eflags & VM_MASK) && cpl == 0) {
-            qemu_log_mask(LOG_UNIMP, "x86: IRET to virtual-8086 mode\n");
-            raise_exception_err(env, EXCP0D_GPF, 0);
+        if (ot == MO_32 && (new_eflags & VM_MASK) && cpl == 0 &&
+            !(env->hflags & HF_LMA_MASK)) {
+            iret_to_vm86(env, &s, new_rip, new_cs, new_eflags);
+            return;
         }
     }
     if ((new_cs & 0xfffc) == 0) {
@@ -1234,14 +1342,20 @@ static void iret_task_return(CPUX86State *env, uint64_t next_rip)
 
 void x86_iret(CPUX86State *env, int ot, uint64_t next_rip)
 {
-    if (!x86_pe(env)) {
+    bool vm86 = env->eflags & VM_MASK;
+
+    if (vm86 && (env->eflags & IOPL_MASK) != IOPL_MASK) {
+        raise_exception_err(env, EXCP0D_GPF, 0);
+    }
+    if (!x86_pe(env) || vm86) {
+        /* virtual-8086 mode (IOPL 3) pops as real mode, IOPL kept */
         Stack s = cur_stack(env);
         int size = 1 << ot;
         uint64_t rip = stack_pop(env, &s, size);
         uint32_t cs = stack_pop(env, &s, size) & 0xffff;
         uint64_t fl = stack_pop(env, &s, size);
-        uint64_t mask = CC_ALL | TF_MASK | IF_MASK | DF_MASK | IOPL_MASK |
-                        NT_MASK | AC_MASK | ID_MASK | RF_MASK;
+        uint64_t mask = CC_ALL | TF_MASK | IF_MASK | DF_MASK | NT_MASK |
+                        AC_MASK | ID_MASK | RF_MASK | (vm86 ? 0 : IOPL_MASK);
 
         if (ot == MO_16) {
             mask &= 0xffff;
@@ -1251,10 +1365,6 @@ void x86_iret(CPUX86State *env, int ot, uint64_t next_rip)
         cpu_load_eflags(env, fl, mask);
         env->hflags2 &= ~HF2_NMI_MASK;
         return;
-    }
-    if (env->eflags & VM_MASK) {
-        qemu_log_mask(LOG_UNIMP, "x86: IRET in virtual-8086 mode\n");
-        raise_exception_err(env, EXCP0D_GPF, 0);
     }
     if ((env->eflags & NT_MASK) && !(env->hflags & HF_LMA_MASK)) {
         iret_task_return(env, next_rip);

@@ -435,6 +435,87 @@ static void test_segment_checks_real_mode(void **state)
     assert_int_equal(ram_get(0x8000 - 6, 2), CODE + 2);   /* IP of the fault */
 }
 
+/*
+ * Virtual-8086 mode (QEMU's TCG checks no data segment limits, so this is
+ * not in the v86 guest program): IRET from PL 0 enters v86 with 64 KiB
+ * segments based at selector << 4; a word at offset 0xffff #GPs, and the
+ * #GP reaches the PL 0 handler with the v86 segment frame and null data
+ * segments.
+ */
+static void test_v86_mode(void **state)
+{
+    static const uint8_t iretd[] = { 0xcf };
+    static const uint8_t v86[] = {
+        0x8b, 0x06, 0xfe, 0xff,             /* mov ax, [0xfffe]: ok */
+        0x8b, 0x06, 0xff, 0xff,             /* mov ax, [0xffff]: #GP(0) */
+    };
+    const uint32_t frame[] = { 0, 0x0740, VM_MASK | IOPL_MASK | 2, 0x100,
+                               0x0600, 0x0111, 0x0222, 0x0333, 0x0444 };
+    uint32_t esp;
+
+    fresh();
+    protected_mode();
+    ram_put(TSS_BASE + 4, (uint32_t[]){ 0x9000, SEL_DATA }, 8);  /* ESP0, SS0 */
+    E.tr = (SegmentCache){ SEL_TSS, TSS_BASE, 0x67,
+                           DESC_P_MASK | (11 << DESC_TYPE_SHIFT) };
+    ram_put(0x8000, frame, sizeof(frame));
+    ram_put(0x7400, v86, sizeof(v86));
+    ram_put(0x0222 * 16 + 0xfffe, (uint16_t[]){ 0x1234 }, 2);
+    assert_int_equal(run_at(CODE, iretd, sizeof(iretd)), EXCP_HLT);
+    assert_in_handler(EXCP0D_GPF);
+    assert_int_equal(E.regs[R_EAX] & 0xffff, 0x1234);   /* DS base 0x2220 */
+    esp = E.regs[R_ESP];
+    assert_int_equal(esp, 0x9000 - 40);
+    assert_int_equal(ram_get(esp, 4), 0);                 /* error code */
+    assert_int_equal(ram_get(esp + 4, 4), 4);             /* IP of the fault */
+    assert_int_equal(ram_get(esp + 8, 4), 0x0740);
+    assert_true(ram_get(esp + 12, 4) & VM_MASK);
+    assert_int_equal(ram_get(esp + 16, 4), 0x100);
+    assert_int_equal(ram_get(esp + 20, 4), 0x0600);
+    assert_int_equal(ram_get(esp + 24, 4), 0x0111);       /* ES */
+    assert_int_equal(ram_get(esp + 28, 4), 0x0222);       /* DS */
+    assert_int_equal(ram_get(esp + 32, 4), 0x0333);       /* FS */
+    assert_int_equal(ram_get(esp + 36, 4), 0x0444);       /* GS */
+    assert_false(E.eflags & VM_MASK);
+    assert_int_equal(E.hflags & HF_CPL_MASK, 0);
+    assert_int_equal(E.segs[R_DS].selector, 0);
+    assert_int_equal(E.segs[R_ES].selector, 0);
+    assert_int_equal(E.segs[R_SS].selector, SEL_DATA);
+}
+
+/*
+ * Stack accesses made by the far transfer and delivery helpers obey the SS
+ * limit (#SS(0)); a non-canonical 64-bit stack gives #SS(0), not #GP.
+ */
+static void test_stack_frame_limits(void **state)
+{
+    static const uint8_t retf[] = { 0xcb };
+    static const uint8_t int3[] = { 0xcc };
+
+    /* RETF: EIP at 0x7ffc..0x7fff is inside, CS at 0x8000 is not */
+    fresh();
+    protected_mode();
+    E.segs[R_SS].limit = 0x7fff;
+    x86_update_hflags(&E);
+    E.regs[R_ESP] = 0x7ffc;
+    assert_int_equal(run_at(CODE, retf, sizeof(retf)), EXCP_HLT);
+    assert_in_handler(EXCP0C_STACK);
+    assert_int_equal(E.regs[R_ESP], 0x7ffc - 16);
+    assert_int_equal(ram_get(E.regs[R_ESP], 4), 0);       /* error code */
+    assert_int_equal(ram_get(E.regs[R_ESP] + 4, 4), CODE);
+
+    /* 64-bit: INT3 on a non-canonical RSP; #SS goes to an IST stack */
+    fresh();
+    long_mode(0);
+    gate64(EXCP0C_STACK, 0, 1);
+    E.regs[R_ESP] = 0x8000000000001000ULL;
+    assert_int_equal(run_at(CODE, int3, sizeof(int3)), EXCP_HLT);
+    assert_in_handler(EXCP0C_STACK);
+    assert_int_equal(E.regs[R_ESP], 0x9000 - 48);
+    assert_int_equal(ram_get(E.regs[R_ESP], 8), 0);       /* error code */
+    assert_int_equal(ram_get(E.regs[R_ESP] + 32, 8), 0x8000000000001000ULL);
+}
+
 /* DR7.GD: MOV DR faults with #DB and DR6.BD, GD clears itself. */
 static void test_debug_general_detect(void **state)
 {
@@ -1002,6 +1083,8 @@ int main(void)
         cmocka_unit_test(test_protected_exceptions),
         cmocka_unit_test(test_segment_checks),
         cmocka_unit_test(test_segment_checks_real_mode),
+        cmocka_unit_test(test_v86_mode),
+        cmocka_unit_test(test_stack_frame_limits),
         cmocka_unit_test(test_debug_general_detect),
         cmocka_unit_test(test_debug_icebp),
         cmocka_unit_test(test_debug_insn_breakpoint),
