@@ -490,12 +490,29 @@ static void virtio_pci_class_init(ObjectClass *klass, const void *data)
                                        &virtio_pci_parent_phases);
 }
 
+/* The regions outlive exit (the bus unmaps the BARs after it). */
+static void virtio_pci_instance_finalize(Object *obj)
+{
+    VirtIOPCIProxy *proxy = VIRTIO_PCI(obj);
+    MemoryRegion *const mrs[] = {
+        &proxy->modern_bar, &proxy->common, &proxy->isr, &proxy->device,
+        &proxy->notify, &proxy->msix_bar,
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(mrs); i++) {
+        if (mrs[i]->name) {
+            memory_region_finalize(mrs[i]);
+        }
+    }
+}
+
 static const TypeInfo virtio_pci_info = {
     .name = TYPE_VIRTIO_PCI,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(VirtIOPCIProxy),
     .class_size = sizeof(PCIDeviceClass),
     .class_init = virtio_pci_class_init,
+    .instance_finalize = virtio_pci_instance_finalize,
     .abstract = true,
 };
 
