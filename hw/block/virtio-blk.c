@@ -15,7 +15,6 @@
 #include "util/log.h"
 #include "hw/virtio/virtio-blk.h"
 #include "block/block-backend.h"
-#include "migration/vmstate.h"
 #include <endian.h>
 
 struct VirtIOBlockReq {
@@ -353,81 +352,3 @@ void virtio_blk_unrealize(VirtIOBlock *s)
     free(s->serial);
     s->serial = NULL;
 }
-
-/* ---- VMState -------------------------------------------------------------- */
-
-/*
- * In-flight requests are not described: pre_save drains them, so the
- * used ring already holds every answer when the state is written.
- */
-static int virtio_blk_pre_save(void *opaque)
-{
-    virtio_blk_drain(opaque);
-    return 0;
-}
-
-static int virtio_blk_post_load(void *opaque, int version_id)
-{
-    VirtIOBlock *s = opaque;
-    VirtIODevice *vdev = &s->parent_obj;
-
-    /* Nothing was in flight when saved. */
-    for (int i = 0; i < VIRTIO_QUEUE_MAX; i++) {
-        VirtQueue *vq = &vdev->vq[i];
-        vq->inuse = 0;
-        vq->signalled_used_valid = false;
-        if (vq->num_max && (vq->num > vq->num_max || !vq->num ||
-                            (vq->num & (vq->num - 1)))) {
-            return -EINVAL;
-        }
-    }
-    return 0;
-}
-
-static const VMStateDescription vmstate_virtqueue = {
-    .name = "virtqueue_state",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT16(num, VirtQueue),
-        VMSTATE_BOOL(enabled, VirtQueue),
-        VMSTATE_UINT64(desc, VirtQueue),
-        VMSTATE_UINT64(avail, VirtQueue),
-        VMSTATE_UINT64(used, VirtQueue),
-        VMSTATE_UINT16(last_avail_idx, VirtQueue),
-        VMSTATE_UINT16(used_idx, VirtQueue),
-        VMSTATE_UINT16(vector, VirtQueue),
-        VMSTATE_END_OF_LIST()
-    },
-};
-
-static const VMStateDescription vmstate_virtio = {
-    .name = "virtio",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .fields = (const VMStateField[]) {
-        VMSTATE_UINT8(status, VirtIODevice),
-        VMSTATE_UINT8(isr, VirtIODevice),
-        VMSTATE_UINT16(queue_sel, VirtIODevice),
-        VMSTATE_UINT64(guest_features, VirtIODevice),
-        VMSTATE_UINT16(config_vector, VirtIODevice),
-        VMSTATE_UINT32(generation, VirtIODevice),
-        VMSTATE_BOOL(broken, VirtIODevice),
-        VMSTATE_STRUCT_ARRAY(vq, VirtIODevice, VIRTIO_QUEUE_MAX, 1,
-                             vmstate_virtqueue, VirtQueue),
-        VMSTATE_END_OF_LIST()
-    },
-};
-
-const VMStateDescription vmstate_virtio_blk = {
-    .name = "virtio-blk",
-    .version_id = 2,
-    .minimum_version_id = 2,
-    .pre_save = virtio_blk_pre_save,
-    .post_load = virtio_blk_post_load,
-    .fields = (const VMStateField[]) {
-        VMSTATE_STRUCT(parent_obj, VirtIOBlock, 1, vmstate_virtio,
-                       VirtIODevice),
-        VMSTATE_END_OF_LIST()
-    },
-};

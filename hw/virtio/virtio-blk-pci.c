@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "hw/virtio/virtio-pci.h"
 #include "hw/virtio/virtio-blk.h"
+#include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
 #include "block/block-backend.h"
 #include "migration/vmstate.h"
@@ -54,19 +55,45 @@ static void virtio_blk_pci_realize(PCIDevice *pd, Error **errp)
         blk_detach_dev(blk, d);
         return;
     }
-    vmstate_register(OBJECT(d), VMSTATE_INSTANCE_ID_ANY, &vmstate_virtio_blk,
-                     &d->vdev);
 }
 
 static void virtio_blk_pci_exit(PCIDevice *pd)
 {
     VirtIOBlkPCI *d = VIRTIO_BLK_PCI(pd);
 
-    vmstate_unregister(OBJECT(d), &vmstate_virtio_blk, &d->vdev);
     virtio_pci_exit(&d->parent_obj);
     virtio_blk_unrealize(&d->vdev);
     blk_detach_dev(d->vdev.blk, d);
 }
+
+/*
+ * QEMU's "virtio-blk": the PCI proxy first (config space with BARs and
+ * INTx level, MSI-X table and PBA, the transport registers), then the
+ * virtio device with its queues.  In-flight requests are not described:
+ * pre_save drains them, so the used ring holds every answer when the
+ * state is written and the loaded queues have nothing popped.
+ */
+static int virtio_blk_pci_pre_save(void *opaque)
+{
+    VirtIOBlkPCI *d = opaque;
+
+    virtio_blk_drain(&d->vdev);
+    return 0;
+}
+
+static const VMStateDescription vmstate_virtio_blk_pci = {
+    .name = "virtio-blk",
+    .version_id = 3,
+    .minimum_version_id = 3,
+    .pre_save = virtio_blk_pci_pre_save,
+    .fields = (const VMStateField[]) {
+        VMSTATE_PCI_DEVICE(parent_obj.pci_dev, VirtIOBlkPCI),
+        VMSTATE_MSIX(parent_obj.pci_dev, VirtIOBlkPCI),
+        VMSTATE_STRUCT(parent_obj, VirtIOBlkPCI, 0, vmstate_virtio_pci,
+                       VirtIOPCIProxy),
+        VMSTATE_END_OF_LIST()
+    },
+};
 
 static const Property virtio_blk_pci_props[] = {
     DEFINE_PROP_STRING("drive", VirtIOBlkPCI, drive),
@@ -85,6 +112,7 @@ static void virtio_blk_pci_class_init(ObjectClass *klass, const void *data)
     k->class_id = 0x0100;           /* mass storage, SCSI: as QEMU's */
     dc->desc = "virtio block device (modern PCI transport)";
     dc->user_creatable = true;
+    dc->vmsd = &vmstate_virtio_blk_pci;
     device_class_set_props(dc, virtio_blk_pci_props);
 }
 

@@ -3,6 +3,7 @@
  */
 #include "util/osdep.h"
 #include "util/log.h"
+#include "util/error.h"
 #include "hw/virtio/virtio-pci.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
@@ -406,6 +407,54 @@ void virtio_pci_exit(VirtIOPCIProxy *proxy)
     }
 }
 
+/* ---- VMState -------------------------------------------------------------- */
+
+static bool virtio_pci_vectors_valid(void *opaque, int version_id)
+{
+    VirtIOPCIProxy *proxy = opaque;
+    VirtIODevice *vdev = proxy->vdev;
+    bool ok = true;
+
+    /* The driver could only set vectors the MSI-X table has. */
+    if (vdev->config_vector != VIRTIO_NO_VECTOR &&
+        vdev->config_vector >= proxy->nvectors) {
+        error_report("%s: config vector %u beyond the %u MSI-X vectors",
+                     vdev->name, vdev->config_vector, proxy->nvectors);
+        vdev->config_vector = VIRTIO_NO_VECTOR;
+        ok = false;
+    }
+    for (int i = 0; i < VIRTIO_QUEUE_MAX; i++) {
+        VirtQueue *vq = &vdev->vq[i];
+        if (vq->vector != VIRTIO_NO_VECTOR && vq->vector >= proxy->nvectors) {
+            error_report("%s: queue %d vector %u beyond the %u MSI-X "
+                         "vectors", vdev->name, i, vq->vector,
+                         proxy->nvectors);
+            vq->vector = VIRTIO_NO_VECTOR;
+            ok = false;
+        }
+    }
+    if (!ok) {
+        vdev->broken = true;
+    }
+    return ok;
+}
+
+const VMStateDescription vmstate_virtio_pci = {
+    .name = "virtio_pci",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(dfselect, VirtIOPCIProxy),
+        VMSTATE_UINT32(gfselect, VirtIOPCIProxy),
+        VMSTATE_UINT32_ARRAY(guest_features, VirtIOPCIProxy, 2),
+        VMSTATE_STRUCT_POINTER(vdev, VirtIOPCIProxy, vmstate_virtio_device,
+                               VirtIODevice),
+        VMSTATE_VALIDATE("config/queue vectors: within the MSI-X table",
+                         virtio_pci_vectors_valid),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
 /* ---- the abstract type ------------------------------------------------------ */
 
 static ResettablePhases virtio_pci_parent_phases;
@@ -441,12 +490,29 @@ static void virtio_pci_class_init(ObjectClass *klass, const void *data)
                                        &virtio_pci_parent_phases);
 }
 
+/* The regions outlive exit (the bus unmaps the BARs after it). */
+static void virtio_pci_instance_finalize(Object *obj)
+{
+    VirtIOPCIProxy *proxy = VIRTIO_PCI(obj);
+    MemoryRegion *const mrs[] = {
+        &proxy->modern_bar, &proxy->common, &proxy->isr, &proxy->device,
+        &proxy->notify, &proxy->msix_bar,
+    };
+
+    for (size_t i = 0; i < ARRAY_SIZE(mrs); i++) {
+        if (mrs[i]->name) {
+            memory_region_finalize(mrs[i]);
+        }
+    }
+}
+
 static const TypeInfo virtio_pci_info = {
     .name = TYPE_VIRTIO_PCI,
     .parent = TYPE_PCI_DEVICE,
     .instance_size = sizeof(VirtIOPCIProxy),
     .class_size = sizeof(PCIDeviceClass),
     .class_init = virtio_pci_class_init,
+    .instance_finalize = virtio_pci_instance_finalize,
     .abstract = true,
 };
 

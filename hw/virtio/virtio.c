@@ -12,6 +12,20 @@
 #include "hw/virtio/virtio.h"
 #include <endian.h>
 
+/*
+ * Ordering against the guest's vCPUs, which touch the rings concurrently.
+ * ThreadSanitizer refuses __atomic_thread_fence (-Werror=tsan); there a
+ * sequentially consistent read-modify-write gives at least the same order
+ * (and is what the fence compiles to on x86 anyway).
+ */
+#ifdef __SANITIZE_THREAD__
+static int virtio_fence_word;
+#define virtio_fence(order) \
+    ((void)__atomic_fetch_add(&virtio_fence_word, 0, __ATOMIC_SEQ_CST))
+#else
+#define virtio_fence(order) __atomic_thread_fence(order)
+#endif
+
 /* ---- iovec helpers ---------------------------------------------------- */
 
 size_t iov_size(const struct iovec *iov, unsigned iov_cnt)
@@ -555,7 +569,7 @@ void *virtqueue_pop(VirtQueue *vq, size_t sz)
         return NULL;
     }
     /* Read the ring entry only after the index that published it. */
-    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    virtio_fence(__ATOMIC_ACQUIRE);
     if (!vring_read16(vq, vq->avail + 4 +
                       2 * (hwaddr)(vq->last_avail_idx % vq->num), &head)) {
         return NULL;
@@ -730,7 +744,7 @@ void virtqueue_push(VirtQueue *vq, VirtQueueElement *elem, unsigned len)
         return;
     }
     /* The entry must be visible before the index that publishes it. */
-    __atomic_thread_fence(__ATOMIC_RELEASE);
+    virtio_fence(__ATOMIC_RELEASE);
     vq->used_idx++;
     vring_write16(vq, vq->used + 2, vq->used_idx);
 }
@@ -782,7 +796,7 @@ void virtio_notify(VirtIODevice *vdev, VirtQueue *vq)
     if (vdev->broken || !vq->enabled) {
         return;
     }
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    virtio_fence(__ATOMIC_SEQ_CST);
     if (!virtio_should_notify(vdev, vq)) {
         return;
     }
@@ -802,3 +816,161 @@ void virtio_notify_config(VirtIODevice *vdev)
                                 2);
     }
 }
+
+/* ---- VMState ------------------------------------------------------------ */
+
+/*
+ * Loading validates what a guest could not have set through the
+ * registers: the load must never hand the ring code a state it assumes
+ * impossible.  Each check is a VMSTATE_VALIDATE, so a refusal names it;
+ * error_report adds which queue and which values.  A refused queue is
+ * also disabled and the device marked broken, so a half-loaded device
+ * that is run anyway (a failed loadvm, then cont) processes nothing.
+ */
+static bool virtqueue_refuse(VirtQueue *vq)
+{
+    vq->enabled = false;
+    vq->num = vq->num_max;
+    vq->last_avail_idx = vq->used_idx = 0;
+    vq->vdev->broken = true;
+    return false;
+}
+
+static bool virtqueue_num_valid(void *opaque, int version_id)
+{
+    VirtQueue *vq = opaque;
+
+    if (!vq->num_max) {
+        if (vq->num || vq->enabled) {
+            error_report("%s: queue %u: the device has no such queue "
+                         "(size %u%s in the stream)", vq->vdev->name,
+                         vq->queue_index, vq->num,
+                         vq->enabled ? ", enabled" : "");
+            return virtqueue_refuse(vq);
+        }
+        return true;
+    }
+    if (!vq->num || vq->num > vq->num_max || (vq->num & (vq->num - 1))) {
+        error_report("%s: queue %u: size %u is not a power of two in "
+                     "1..%u", vq->vdev->name, vq->queue_index, vq->num,
+                     vq->num_max);
+        return virtqueue_refuse(vq);
+    }
+    return true;
+}
+
+static bool virtqueue_idx_valid(void *opaque, int version_id)
+{
+    VirtQueue *vq = opaque;
+    uint16_t apart = vq->last_avail_idx - vq->used_idx;
+
+    /* Popped but not pushed entries: at most a queue's worth. */
+    if (apart > vq->num) {
+        error_report("%s: queue %u: last_avail_idx %u is %u entries ahead "
+                     "of used_idx %u (queue size %u)", vq->vdev->name,
+                     vq->queue_index, vq->last_avail_idx, apart,
+                     vq->used_idx, vq->num);
+        return virtqueue_refuse(vq);
+    }
+    return true;
+}
+
+static bool virtqueue_rings_valid(void *opaque, int version_id)
+{
+    VirtQueue *vq = opaque;
+    AddressSpace *as = vq->vdev->dma_as;
+
+    if (!vq->enabled) {
+        return true;
+    }
+    if ((vq->desc & 15) || (vq->avail & 1) || (vq->used & 3) ||
+        !virtio_ram_range(as, vq->desc, (uint64_t)vq->num * VRING_DESC_SIZE,
+                          false) ||
+        !virtio_ram_range(as, vq->avail, vring_avail_size(vq->num), false) ||
+        !virtio_ram_range(as, vq->used, vring_used_size(vq->num), true)) {
+        error_report("%s: queue %u: rings misaligned or outside guest RAM "
+                     "(desc 0x%" PRIx64 ", avail 0x%" PRIx64 ", used 0x%"
+                     PRIx64 ", size %u)", vq->vdev->name, vq->queue_index,
+                     (uint64_t)vq->desc, (uint64_t)vq->avail,
+                     (uint64_t)vq->used, vq->num);
+        return virtqueue_refuse(vq);
+    }
+    return true;
+}
+
+static const VMStateDescription vmstate_virtqueue = {
+    .name = "virtqueue_state",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT16(num, VirtQueue),
+        VMSTATE_BOOL(enabled, VirtQueue),
+        VMSTATE_UINT64(desc, VirtQueue),
+        VMSTATE_UINT64(avail, VirtQueue),
+        VMSTATE_UINT64(used, VirtQueue),
+        VMSTATE_UINT16(last_avail_idx, VirtQueue),
+        VMSTATE_UINT16(used_idx, VirtQueue),
+        VMSTATE_UINT16(signalled_used, VirtQueue),
+        VMSTATE_BOOL(signalled_used_valid, VirtQueue),
+        VMSTATE_UINT16(vector, VirtQueue),
+        VMSTATE_VALIDATE("num: a power of two within the queue's maximum",
+                         virtqueue_num_valid),
+        VMSTATE_VALIDATE("last_avail_idx: at most num ahead of used_idx",
+                         virtqueue_idx_valid),
+        VMSTATE_VALIDATE("desc/avail/used: aligned rings in guest RAM",
+                         virtqueue_rings_valid),
+        VMSTATE_END_OF_LIST()
+    },
+};
+
+static bool virtio_features_valid(void *opaque, int version_id)
+{
+    VirtIODevice *vdev = opaque;
+
+    if (vdev->guest_features & ~vdev->host_features) {
+        error_report("%s: guest features 0x%" PRIx64 " include bits never "
+                     "offered (0x%" PRIx64 ")", vdev->name,
+                     vdev->guest_features, vdev->host_features);
+        vdev->guest_features &= vdev->host_features;
+        vdev->broken = true;
+        return false;
+    }
+    return true;
+}
+
+static int virtio_device_post_load(void *opaque, int version_id)
+{
+    VirtIODevice *vdev = opaque;
+
+    /* The device drained before saving: nothing is popped and unpushed. */
+    for (int i = 0; i < VIRTIO_QUEUE_MAX; i++) {
+        vdev->vq[i].inuse = 0;
+    }
+    if (vdev->ops->set_features) {
+        vdev->ops->set_features(vdev, vdev->guest_features);
+    }
+    /* Config bytes come from the backend (capacity...), not the stream. */
+    virtio_config_read(vdev);
+    return 0;
+}
+
+const VMStateDescription vmstate_virtio_device = {
+    .name = "virtio",
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .post_load = virtio_device_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT8(status, VirtIODevice),
+        VMSTATE_UINT8(isr, VirtIODevice),
+        VMSTATE_UINT16(queue_sel, VirtIODevice),
+        VMSTATE_UINT64(guest_features, VirtIODevice),
+        VMSTATE_UINT16(config_vector, VirtIODevice),
+        VMSTATE_UINT32(generation, VirtIODevice),
+        VMSTATE_BOOL(broken, VirtIODevice),
+        VMSTATE_VALIDATE("guest_features: a subset of the offered ones",
+                         virtio_features_valid),
+        VMSTATE_STRUCT_ARRAY(vq, VirtIODevice, VIRTIO_QUEUE_MAX, 0,
+                             vmstate_virtqueue, VirtQueue),
+        VMSTATE_END_OF_LIST()
+    },
+};

@@ -251,3 +251,84 @@ def test_help_documents_hda(osprey):
     r = subprocess.run([osprey, "-help"], capture_output=True, text=True)
     assert "-hda file" in r.stdout and "virtio" in r.stdout
     assert "-blockdev" in r.stdout and "-snapshot" in r.stdout
+
+
+def hmp(qmp, line):
+    return qmp.cmd("human-monitor-command", {"command-line": line})
+
+
+def disk_still_works(g, first_md5):
+    """The guest's mounted ext2 on vda keeps working: the first file reads
+    back from the disk (caches dropped), a new file goes through the queue
+    both ways, and the file system unmounts cleanly."""
+    g.run("echo 3 > /proc/sys/vm/drop_caches", timeout=120)
+    assert g.run("md5sum /mnt/first", timeout=120).split()[0] == first_md5
+    g.run("dd if=/dev/urandom of=/mnt/third bs=4k count=64 2>/dev/null; "
+          "sync", timeout=120)
+    third = g.run("md5sum /mnt/third", timeout=120).split()[0]
+    g.run("echo 3 > /proc/sys/vm/drop_caches", timeout=120)
+    assert g.run("md5sum /mnt/third", timeout=120).split()[0] == third
+    out = g.run("umount /mnt; echo umount=$?", timeout=120)
+    assert "umount=0" in out, out
+    out = g.run("mount -t ext4 /dev/vda /mnt && md5sum /mnt/first /mnt/third",
+                timeout=120)
+    assert first_md5 in out and third in out, out
+    g.run("umount /mnt", timeout=120)
+
+
+@needs_guest
+def test_savevm_loadvm_with_mounted_virtio_disk(osprey, tmp):
+    """savevm while the guest has an ext2 on a qcow2 virtio disk mounted;
+    change the disk; loadvm: the virtio queues continue where they were
+    (the guest reads, writes, syncs and unmounts), in the same process and
+    in a fresh one started with -loadvm; qemu-img check stays clean."""
+    img = tmp / "disk.qcow2"
+    create_qcow2("osprey-img", img)
+    qmp_path = str(tmp / "qmp.sock")
+    drive = ["-drive", f"file={img},if=virtio,format=qcow2"]
+    g = boot(osprey, *drive, qmp=qmp_path)
+    qmp = None
+    try:
+        out = g.run("mkfs.ext2 /dev/vda >/dev/null 2>&1; echo mkfs=$?",
+                    timeout=120)
+        assert "mkfs=0" in out, out
+        assert "mount-ok" in g.run(
+            "mount -t ext4 /dev/vda /mnt && echo mount-ok", timeout=120)
+        g.run("dd if=/dev/urandom of=/mnt/first bs=4k count=256 "
+              "2>/dev/null; sync", timeout=120)
+        first = g.run("md5sum /mnt/first", timeout=120).split()[0]
+        qmp = QMP.connect_unix(qmp_path, timeout=60)
+        assert hmp(qmp, "savevm s1") == ""
+        # After the snapshot: another file, the first one removed.
+        g.run("dd if=/dev/urandom of=/mnt/second bs=4k count=64 "
+              "2>/dev/null; rm /mnt/first; sync", timeout=120)
+        assert "gone" in g.run("test -e /mnt/first || echo gone")
+        assert hmp(qmp, "loadvm s1") == ""
+        assert qmp.cmd("query-status")["status"] == "running"
+        assert "absent" in g.run("test -e /mnt/second || echo absent",
+                                 timeout=120)
+        disk_still_works(g, first)
+        poweroff(g)
+    finally:
+        if qmp:
+            qmp.close()
+        g.kill()
+    qemu_img_check(img)
+
+    # A fresh process resumes the shell at the snapshot, disk mounted.
+    argv = [osprey, "-M", "pc", "-m", "256", "-serial", "stdio",
+            "-kernel", str(KERNEL), "-initrd", str(INITRD),
+            "-append", "console=ttyS0 quiet panic=-1", *drive,
+            "-loadvm", "s1"]
+    g = SerialGuest(argv, timeout=240)
+    try:
+        assert g.run("echo $((6 * 7))", timeout=120).strip() == "42"
+        # The disk is as the snapshot left it (third is from the first run,
+        # written after s1, so it is gone again).
+        assert "absent" in g.run("test -e /mnt/third || echo absent",
+                                 timeout=120)
+        disk_still_works(g, first)
+        poweroff(g)
+    finally:
+        g.kill()
+    qemu_img_check(img)

@@ -3,7 +3,10 @@
  * vendor capabilities in config space, BAR4's common config (features,
  * queue set-up, status), the device config (capacity), a READ request
  * round trip through the block layer with the INTx/ISR fallback, and a
- * malformed request breaking the device with NEEDS_RESET.
+ * malformed request breaking the device with NEEDS_RESET; the device's
+ * VMState ("virtio-blk": PCI config, MSI-X, transport, queues) saved,
+ * loaded into a freshly realized device that then serves the next
+ * request, and inconsistent state refused with the field named.
  */
 #include "test.h"
 #include "hw/pci/pci.h"
@@ -15,6 +18,9 @@
 #include "block/block-backend.h"
 #include "memory/memory.h"
 #include "system/main-loop.h"
+#include "hw/pci/msix.h"
+#include "migration/qemu-file.h"
+#include "migration/vmstate.h"
 
 #define ATTRS MEMTXATTRS_UNSPECIFIED
 #define DEVFN PCI_DEVFN(3, 0)
@@ -326,6 +332,224 @@ static void test_malformed_request_needs_reset(void **state)
     assert_int_equal(host[DATA], 1);
 }
 
+/* ---- VMState ------------------------------------------------------------ */
+
+typedef struct Blob {
+    uint8_t *data;
+    size_t len;
+} Blob;
+
+static PCIDevice *vdev_pci(void)
+{
+    PCIDevice *pd = pci_find_device(bus, 0, DEVFN);
+
+    assert_non_null(pd);
+    return pd;
+}
+
+static Blob save_dev(PCIDevice *pd)
+{
+    const VMStateDescription *vmsd = DEVICE_GET_CLASS(pd)->vmsd;
+    QEMUFile *f = qemu_file_new_buffer_output();
+    const uint8_t *p;
+    Blob b;
+
+    assert_non_null(vmsd);
+    assert_string_equal(vmsd->name, "virtio-blk");
+    assert_int_equal(vmstate_save_state(f, vmsd, pd, NULL, &error_abort), 0);
+    p = qemu_file_buffer_data(f, &b.len);
+    b.data = xmalloc(b.len);
+    memcpy(b.data, p, b.len);
+    qemu_fclose(f);
+    return b;
+}
+
+/* 0, or -errno with the error's message in *msg (caller frees). */
+static int load_dev(PCIDevice *pd, Blob b, char **msg)
+{
+    const VMStateDescription *vmsd = DEVICE_GET_CLASS(pd)->vmsd;
+    QEMUFile *f = qemu_file_new_buffer_input(b.data, b.len);
+    Error *err = NULL;
+    int ret = vmstate_load_state(f, vmsd, pd, vmsd->version_id, &err);
+
+    if (ret) {
+        assert_non_null(err);
+        *msg = xstrdup(error_get_pretty(err));
+        error_free(err);
+    } else {
+        assert_null(err);
+    }
+    qemu_fclose(f);
+    return ret;
+}
+
+/* Put head descriptor `head` in avail slot idx and publish idx + 1. */
+static void post(uint16_t idx, uint16_t head)
+{
+    put16(AVAIL + 4 + 2 * (idx % 16), head);
+    put16(AVAIL + 2, idx + 1);
+    address_space_stw_le(&address_space_memory,
+                         BAR4_ADDR + VIRTIO_PCI_NOTIFY_OFFSET, 0, ATTRS,
+                         NULL);
+}
+
+/* A read of 512 bytes of sector into DATA + 0x200 * head. */
+static void read_chain(uint16_t head, uint64_t sector)
+{
+    hwaddr hdr = HDR + 0x20 * head, data = DATA + 0x200 * head;
+
+    put32(hdr, VIRTIO_BLK_T_IN);
+    put32(hdr + 4, 0);
+    put64(hdr + 8, sector);
+    desc(3 * head, hdr, 16, VRING_DESC_F_NEXT, 3 * head + 1);
+    desc(3 * head + 1, data, 512, VRING_DESC_F_WRITE | VRING_DESC_F_NEXT,
+         3 * head + 2);
+    desc(3 * head + 2, STAT + head, 1, VRING_DESC_F_WRITE, 0);
+    host[STAT + head] = 0xff;
+}
+
+static void recreate_device(void)
+{
+    PCIDevice *old = vdev_pci();
+
+    qdev_unrealize(DEVICE(old));
+    object_unparent(OBJECT(old));
+    assert_null(pci_find_device(bus, 0, DEVFN));
+    PCIDevice *vd = pci_new(DEVFN, "virtio-blk-pci");
+    qdev_prop_set_string(DEVICE(vd), "drive", "disk0");
+    qdev_prop_set_string(DEVICE(vd), "serial", "SN42");
+    pci_realize_and_unref(vd, bus, &error_abort);
+}
+
+static void test_vmstate_roundtrip_fresh_device(void **state)
+{
+    hwaddr msix = BAR1_ADDR;
+    PCIDevice *pd = vdev_pci();
+    char *msg = NULL;
+
+    driver_init();
+    memset(host, 0, 0x20000);
+    /* Vectors and an MSI-X table entry, as a driver programs them. */
+    common_write(VIRTIO_PCI_COMMON_MSIX, 1, 2);
+    address_space_stl_le(&address_space_memory, msix + 8, 0x4321, ATTRS,
+                         NULL);
+    common_write(VIRTIO_PCI_COMMON_DFSELECT, 1, 4);
+    common_write(VIRTIO_PCI_COMMON_GFSELECT, 1, 4);
+    read_chain(0, 5);
+    post(0, 0);
+    wait_used(1);
+    assert_int_equal(host[STAT], VIRTIO_BLK_S_OK);
+    assert_int_equal(host[DATA], 5);
+
+    Blob b = save_dev(pd);
+    VirtIODevice *vdev = VIRTIO_PCI(pd)->vdev;
+    assert_int_equal(vdev->vq[0].last_avail_idx, 1);
+
+    /* A fresh device: reset registers, queue off, BARs unmapped. */
+    recreate_device();
+    pd = vdev_pci();
+    vdev = VIRTIO_PCI(pd)->vdev;
+    assert_false(vdev->vq[0].enabled);
+    assert_int_equal(load_dev(pd, b, &msg), 0);
+
+    /* BARs are mapped again, and the registers read what was set. */
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_STATUS, 1),
+                     VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+                     VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_MSIX, 2), 1);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_DFSELECT, 4), 1);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_GFSELECT, 4), 1);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_GF, 4), 1);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_Q_SIZE, 2), 16);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_Q_ENABLE, 2), 1);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_Q_DESCLO, 4), DESC);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_Q_AVAILLO, 4), AVAIL);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_Q_USEDLO, 4), USED);
+    assert_int_equal(address_space_ldl_le(&address_space_memory, msix + 8,
+                                          ATTRS, NULL), 0x4321);
+    assert_int_equal(address_space_ldq_le(&address_space_memory,
+                                          BAR4_ADDR + VIRTIO_PCI_DEVICE_OFFSET
+                                          + VIRTIO_BLK_CFG_CAPACITY,
+                                          ATTRS, NULL), 2048);
+
+    /* Saving again gives the same bytes. */
+    Blob again = save_dev(pd);
+    assert_int_equal(again.len, b.len);
+    assert_memory_equal(again.data, b.data, b.len);
+    free(again.data);
+
+    /* The queue continues: the next request goes in avail slot 1. */
+    read_chain(1, 7);
+    post(1, 3);
+    wait_used(2);
+    assert_int_equal(host[STAT + 1], VIRTIO_BLK_S_OK);
+    assert_int_equal(host[DATA + 0x200], 7);
+    assert_int_equal(get16(USED + 4 + 8), 3);        /* used[1].id */
+    free(b.data);
+}
+
+/* Save pd with one field corrupted by poke, expect a load naming `want`. */
+static void expect_refused(PCIDevice *pd, Blob good, void (*poke)(VirtIODevice *),
+                           const char *want)
+{
+    VirtIODevice *vdev = VIRTIO_PCI(pd)->vdev;
+    char *msg = NULL;
+
+    poke(vdev);
+    Blob bad = save_dev(pd);
+    assert_int_equal(load_dev(pd, good, &msg), 0);
+    assert_int_not_equal(load_dev(pd, bad, &msg), 0);
+    if (!strstr(msg, want)) {
+        fail_msg("error '%s' does not name '%s'", msg, want);
+    }
+    free(msg);
+    msg = NULL;
+    /* A half-loaded device is broken: a notify processes nothing. */
+    assert_true(vdev->broken);
+    virtio_queue_notify(vdev, 0);
+    /* The good state loads again and the device works. */
+    assert_int_equal(load_dev(pd, good, &msg), 0);
+    assert_false(vdev->broken);
+    free(bad.data);
+}
+
+static void poke_size(VirtIODevice *v) { v->vq[0].num = 24; }
+static void poke_size_big(VirtIODevice *v) { v->vq[0].num = 512; }
+static void poke_idx(VirtIODevice *v) { v->vq[0].last_avail_idx += 100; }
+static void poke_desc(VirtIODevice *v) { v->vq[0].desc = 0x7fff0000; }
+static void poke_used(VirtIODevice *v) { v->vq[0].used = 0x100000 - 8; }
+static void poke_vector(VirtIODevice *v) { v->vq[0].vector = 9; }
+static void poke_features(VirtIODevice *v) { v->guest_features |= 1ULL << 60; }
+static void poke_queue1(VirtIODevice *v) { v->vq[1].num = 16; }
+
+static void test_vmstate_inconsistent_refused(void **state)
+{
+    PCIDevice *pd = vdev_pci();
+
+    driver_init();
+    memset(host, 0, 0x20000);
+    Blob good = save_dev(pd);
+    expect_refused(pd, good, poke_size, "num: a power of two");
+    expect_refused(pd, good, poke_size_big, "num: a power of two");
+    expect_refused(pd, good, poke_idx, "last_avail_idx");
+    expect_refused(pd, good, poke_desc, "desc/avail/used");
+    expect_refused(pd, good, poke_used, "desc/avail/used");
+    expect_refused(pd, good, poke_vector, "vectors");
+    expect_refused(pd, good, poke_features, "guest_features");
+    expect_refused(pd, good, poke_queue1, "num: a power of two");
+    /* A truncated stream is an error, not a crash. */
+    char *msg = NULL;
+    Blob cut = { good.data, good.len / 2 };
+    assert_int_not_equal(load_dev(pd, cut, &msg), 0);
+    free(msg);
+    assert_int_equal(load_dev(pd, good, &msg), 0);
+    read_chain(0, 9);
+    post(0, 0);
+    wait_used(1);
+    assert_int_equal(host[DATA], 9);
+    free(good.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -333,6 +557,8 @@ int main(void)
         cmocka_unit_test(test_common_and_device_config),
         cmocka_unit_test(test_read_request_intx),
         cmocka_unit_test(test_malformed_request_needs_reset),
+        cmocka_unit_test(test_vmstate_roundtrip_fresh_device),
+        cmocka_unit_test(test_vmstate_inconsistent_refused),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

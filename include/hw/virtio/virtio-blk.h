@@ -16,7 +16,6 @@
 
 #include "hw/virtio/virtio.h"
 #include "util/queue.h"
-#include "migration/vmstate.h"
 
 typedef struct BlockBackend BlockBackend;
 
@@ -84,8 +83,5 @@ bool virtio_blk_realize(VirtIOBlock *s, BlockBackend *blk, const char *serial,
 void virtio_blk_unrealize(VirtIOBlock *s);
 /* Wait (in the main loop) for every submitted request to complete. */
 void virtio_blk_drain(VirtIOBlock *s);
-
-/* QEMU's "virtio-blk" description: the common virtio state, drained. */
-extern const VMStateDescription vmstate_virtio_blk;
 
 #endif

@@ -80,6 +80,15 @@ struct VirtIOPCIProxy {
     uint32_t guest_features[2];
 };
 
+/*
+ * The transport registers (feature selects, the guest feature words) and
+ * then the virtio device's own state (vmstate_virtio_device), vectors
+ * checked against the MSI-X table.  A concrete device's description puts
+ * VMSTATE_PCI_DEVICE and VMSTATE_MSIX of the proxy first, then this:
+ * VMSTATE_STRUCT(parent_obj, T, 0, vmstate_virtio_pci, VirtIOPCIProxy).
+ */
+extern const VMStateDescription vmstate_virtio_pci;
+
 /* Set up BARs, capabilities and MSI-X for vdev (from the device's realize). */
 bool virtio_pci_realize(VirtIOPCIProxy *proxy, VirtIODevice *vdev,
                         Error **errp);

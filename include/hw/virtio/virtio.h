@@ -26,6 +26,7 @@
 #include "util/osdep.h"
 #include "util/error.h"
 #include "memory/memory.h"
+#include "migration/vmstate.h"
 #include <sys/uio.h>
 
 /* Device status bits (VIRTIO 1.1, 2.1). */
@@ -207,6 +208,19 @@ void virtio_queue_set_notification(VirtQueue *vq, int enable);
 
 /* A guest mistake: log it and stop the device until reset. */
 void virtio_error(VirtIODevice *vdev, const char *fmt, ...) PRINTF_FMT(2, 3);
+
+/*
+ * The transport-independent state of a device and its queues (QEMU's
+ * "virtio" part of a device's description): status, ISR, features,
+ * config vector and generation, and for each queue its size, enable,
+ * ring addresses, avail/used indices, signalled state and vector.
+ * Nothing may be in flight when it is saved (the device drains first).
+ * Loading refuses, naming the field, a queue size that is not a power of
+ * two or exceeds the device's maximum, indices more than the queue size
+ * apart, rings misaligned or outside guest RAM, and features that were
+ * never offered; it then refreshes the device config from the device.
+ */
+extern const VMStateDescription vmstate_virtio_device;
 
 /* Byte copies between an iovec array and a flat buffer. */
 size_t iov_to_buf(const struct iovec *iov, unsigned iov_cnt, size_t offset,
