@@ -124,7 +124,9 @@ static int flat_fetch(CPUX86State *e, uint64_t addr, uint8_t *buf, int len)
     return len;
 }
 
-static const X86MemOps flat_ops = { flat_load, flat_store, flat_fetch };
+static const X86MemOps flat_ops = {
+    .load = flat_load, .store = flat_store, .fetch_code = flat_fetch,
+};
 static bool uncached;
 
 static void machine_init(const char *image)

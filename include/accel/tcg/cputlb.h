@@ -35,7 +35,7 @@
 #include "target/x86/mmu.h"
 #include "memory/memory.h"
 
-#define CPU_TLB_BITS 8
+#define CPU_TLB_BITS 12
 #define CPU_TLB_SIZE (1 << CPU_TLB_BITS)
 
 #define TLB_INVALID  (1ULL << 11)
