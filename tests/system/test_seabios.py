@@ -107,3 +107,29 @@ def test_seabios_boots_linux_through_linuxboot_rom(osprey, tmp_path):
     assert "Booting from ROM..." in log, err
     assert "Booting from Hard Disk" not in log
     assert "OSPREY-GUEST-READY" in out, out[-2000:]
+
+
+# A boot sector that writes a line to the debug port (0x402) and halts:
+#   cli; xor ax,ax; mov ds,ax; mov si,msg; mov dx,0x402
+#   1: lodsb; test al,al; jz 2f; out dx,al; jmp 1b
+#   2: hlt; jmp 2b
+BOOT_CODE = bytes.fromhex("fa31c08ed8be167cba0204ac84c07403eeebf8f4ebfd")
+BOOT_MSG = b"MBR BOOTED FROM VIRTIO\n\0"
+
+
+def test_seabios_boots_a_virtio_disk(osprey, tmp_path):
+    """SeaBIOS finds the virtio-blk-pci disk (modern virtio), reads its
+    boot sector through the virtqueue and jumps to it."""
+    sector = bytearray(512)
+    sector[:len(BOOT_CODE)] = BOOT_CODE
+    sector[0x16:0x16 + len(BOOT_MSG)] = BOOT_MSG
+    sector[510:512] = b"\x55\xaa"
+    disk = tmp_path / "boot.raw"
+    disk.write_bytes(bytes(sector) + bytes(1024 * 1024 - 512))
+    log, _, err = run_until(osprey, tmp_path,
+                            ["-drive", f"file={disk},format=raw,if=virtio"],
+                            "MBR BOOTED FROM VIRTIO")
+    assert "found virtio-blk at" in log, err
+    assert "using modern (1.0) virtio mode" in log
+    assert "Booting from Hard Disk..." in log
+    assert "MBR BOOTED FROM VIRTIO" in log
