@@ -82,6 +82,21 @@ static bool id_wellformed(const char *id)
     return true;
 }
 
+/* Move a string option's value into *slot (the value is now owned
+ * there); a bare key with no value is an error. */
+static int take_value(const char *key, char **value, char **slot,
+                      Error **errp)
+{
+    if (!*value) {
+        error_setg(errp, "Parameter '%s' expects a value", key);
+        return -EINVAL;
+    }
+    free(*slot);
+    *slot = *value;
+    *value = NULL;
+    return 0;
+}
+
 DriveInfo *drive_parse(const char *optstr, Error **errp)
 {
     DriveInfo *d = xnew(DriveInfo);
@@ -112,14 +127,7 @@ DriveInfo *drive_parse(const char *optstr, Error **errp)
             ret = -EINVAL;
         }
         if (slot) {
-            if (!value) {
-                error_setg(errp, "Parameter '%s' expects a value", key);
-                ret = -EINVAL;
-            } else {
-                free(*slot);
-                *slot = value;
-                value = NULL;
-            }
+            ret = take_value(key, &value, slot, errp);
         }
         free(key);
         free(value);
@@ -248,14 +256,7 @@ BlockBackend *blockdev_new(const char *optstr, Error **errp)
             ret = -EINVAL;
         }
         if (slot) {
-            if (!value) {
-                error_setg(errp, "Parameter '%s' expects a value", key);
-                ret = -EINVAL;
-            } else {
-                free(*slot);
-                *slot = value;
-                value = NULL;
-            }
+            ret = take_value(key, &value, slot, errp);
         }
         free(key);
         free(value);
