@@ -10,6 +10,8 @@
 #include "accel/tcg/cpu-exec.h"
 
 #define RAM_SIZE (1 * MiB)
+#define TEST_RAM_SIZE RAM_SIZE
+#include "x86-test-ram.h"   /* flat RAM: test_ram_ops over test_ram */
 
 typedef struct Machine {
     CPUX86State env;
@@ -18,46 +20,11 @@ typedef struct Machine {
 
 static Machine M;
 
-/* Flat RAM at guest address 0; anything beyond it is a #PF. */
-static uint64_t ram_load(CPUX86State *env, uint64_t addr, int size,
-                         MMUAccessType access)
-{
-    uint64_t v = 0;
-    addr = x86_seg_untag(env, addr, size, access);
-    if (addr >= RAM_SIZE || RAM_SIZE - addr < (uint64_t)size) {
-        env->cr[2] = addr;
-        raise_exception_err(env, EXCP0E_PAGE, access == MMU_INST_FETCH ? 0x10 : 0);
-    }
-    memcpy(&v, M.ram + addr, size);
-    return v;
-}
-
-static void ram_store(CPUX86State *env, uint64_t addr, uint64_t val, int size)
-{
-    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
-    if (addr >= RAM_SIZE || RAM_SIZE - addr < (uint64_t)size) {
-        env->cr[2] = addr;
-        raise_exception_err(env, EXCP0E_PAGE, 2);
-    }
-    memcpy(M.ram + addr, &val, size);
-}
-
-static int ram_fetch(CPUX86State *env, uint64_t addr, uint8_t *buf, int len)
-{
-    if (addr >= RAM_SIZE) {
-        return 0;
-    }
-    len = MIN((uint64_t)len, RAM_SIZE - addr);
-    memcpy(buf, M.ram + addr, len);
-    return len;
-}
-
-static const X86MemOps ram_ops = { ram_load, ram_store, ram_fetch };
-
 static int setup(void **state)
 {
     M.ram = xzalloc(RAM_SIZE);
-    M.env.mem_ops = &ram_ops;
+    test_ram = M.ram;
+    M.env.mem_ops = &test_ram_ops;
     return 0;
 }
 
@@ -563,7 +530,7 @@ static void test_reset_state(void **state)
     assert_int_equal(cpu_compute_eflags(env), 2);
     assert_int_equal(env->cr[0], 0x60000010);
     assert_int_equal(env->hflags & (HF_CS32_MASK | HF_CS64_MASK | HF_PE_MASK), 0);
-    assert_true(env->mem_ops == &ram_ops);
+    assert_true(env->mem_ops == &test_ram_ops);
 }
 
 int main(void)

@@ -10,6 +10,8 @@
 #include "accel/tcg/cpu-exec.h"
 
 #define RAM_SIZE (1 * MiB)
+#define TEST_RAM_SIZE RAM_SIZE
+#include "x86-test-ram.h"   /* flat RAM: test_ram_ops over test_ram */
 #define CODE 0x1000
 #define DATA 0x4000          /* 16-byte aligned scratch */
 #define CR4_OSXMMEXCPT (1u << 10)
@@ -20,41 +22,6 @@ typedef struct Machine {
 } Machine;
 
 static Machine M;
-
-static uint64_t ram_load(CPUX86State *env, uint64_t addr, int size,
-                         MMUAccessType access)
-{
-    uint64_t v = 0;
-    addr = x86_seg_untag(env, addr, size, access);
-    if (addr >= RAM_SIZE || RAM_SIZE - addr < (uint64_t)size) {
-        env->cr[2] = addr;
-        raise_exception_err(env, EXCP0E_PAGE, 0);
-    }
-    memcpy(&v, M.ram + addr, size);
-    return v;
-}
-
-static void ram_store(CPUX86State *env, uint64_t addr, uint64_t val, int size)
-{
-    addr = x86_seg_untag(env, addr, size, MMU_DATA_STORE);
-    if (addr >= RAM_SIZE || RAM_SIZE - addr < (uint64_t)size) {
-        env->cr[2] = addr;
-        raise_exception_err(env, EXCP0E_PAGE, 2);
-    }
-    memcpy(M.ram + addr, &val, size);
-}
-
-static int ram_fetch(CPUX86State *env, uint64_t addr, uint8_t *buf, int len)
-{
-    if (addr >= RAM_SIZE) {
-        return 0;
-    }
-    len = MIN((uint64_t)len, RAM_SIZE - addr);
-    memcpy(buf, M.ram + addr, len);
-    return len;
-}
-
-static const X86MemOps ram_ops = { ram_load, ram_store, ram_fetch };
 
 enum { MODE_64, MODE_32, MODE_16 };
 
@@ -453,7 +420,8 @@ static void test_sse_decode(void **state)
 static int setup(void **state)
 {
     M.ram = xzalloc(RAM_SIZE);
-    M.env.mem_ops = &ram_ops;
+    test_ram = M.ram;
+    M.env.mem_ops = &test_ram_ops;
     return 0;
 }
 
