@@ -17,12 +17,9 @@
 #include "char-fd.h"
 #include "system/main-loop.h"
 #include "system/timer.h"
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
+#include "util/sockets.h"
 #include <poll.h>
 #include <sys/socket.h>
-#include <sys/un.h>
 
 /* Telnet protocol bytes (RFC 854). */
 #define IAC   0xff
@@ -48,9 +45,7 @@ typedef struct SocketChardev {
     bool is_listen;
     bool is_telnet;
     bool nodelay;
-    char *path;
-    char *host;
-    char *port;
+    SocketAddress *addr;    /* port=0 becomes the real port once listening */
     char *address;          /* "unix:/tmp/s,server=on", for filenames */
     int listen_fd;
     int connect_fd;         /* non-blocking connect in progress */
@@ -65,14 +60,15 @@ static void socket_update_address(SocketChardev *s)
 {
     free(s->address);
     if (s->is_unix) {
-        s->address = xasprintf("unix:%s%s", s->path,
+        s->address = xasprintf("unix:%s%s", s->addr->path,
                                s->is_listen ? ",server=on" : "");
     } else {
-        bool v6 = strchr(s->host, ':') != NULL;
+        bool v6 = strchr(s->addr->host, ':') != NULL;
         s->address = xasprintf("%s:%s%s%s:%s%s",
                                s->is_telnet ? "telnet" : "tcp",
-                               v6 ? "[" : "", s->host, v6 ? "]" : "",
-                               s->port, s->is_listen ? ",server=on" : "");
+                               v6 ? "[" : "", s->addr->host, v6 ? "]" : "",
+                               s->addr->port,
+                               s->is_listen ? ",server=on" : "");
     }
 }
 
@@ -81,36 +77,23 @@ static void socket_set_disconnected_filename(SocketChardev *s)
     qemu_chr_set_filename(&s->parent.parent, "disconnected:%s", s->address);
 }
 
-static void format_sockaddr(const struct sockaddr_storage *ss, char *host,
-                            size_t hostlen, char *serv, size_t servlen)
-{
-    if (getnameinfo((const struct sockaddr *)ss, sizeof(*ss), host, hostlen,
-                    serv, servlen, NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-        snprintf(host, hostlen, "?");
-        snprintf(serv, servlen, "?");
-    }
-}
-
 static void socket_set_connected_filename(SocketChardev *s, int fd)
 {
-    struct sockaddr_storage local, peer;
-    socklen_t llen = sizeof(local), plen = sizeof(peer);
-    char lhost[NI_MAXHOST], lserv[NI_MAXSERV];
-    char phost[NI_MAXHOST], pserv[NI_MAXSERV];
+    SocketAddress *local, *peer;
 
     if (s->is_unix) {
         qemu_chr_set_filename(&s->parent.parent, "%s", s->address);
         return;
     }
-    memset(&local, 0, sizeof(local));
-    memset(&peer, 0, sizeof(peer));
-    getsockname(fd, (struct sockaddr *)&local, &llen);
-    getpeername(fd, (struct sockaddr *)&peer, &plen);
-    format_sockaddr(&local, lhost, sizeof(lhost), lserv, sizeof(lserv));
-    format_sockaddr(&peer, phost, sizeof(phost), pserv, sizeof(pserv));
+    local = socket_local_address(fd, NULL);
+    peer = socket_remote_address(fd, NULL);
     qemu_chr_set_filename(&s->parent.parent, "%s:%s:%s%s <-> %s:%s",
-                          s->is_telnet ? "telnet" : "tcp", lhost, lserv,
-                          s->is_listen ? ",server=on" : "", phost, pserv);
+                          s->is_telnet ? "telnet" : "tcp",
+                          local ? local->host : "?", local ? local->port : "?",
+                          s->is_listen ? ",server=on" : "",
+                          peer ? peer->host : "?", peer ? peer->port : "?");
+    socket_address_free(local);
+    socket_address_free(peer);
 }
 
 /* ---- telnet ---- */
@@ -183,11 +166,10 @@ static int telnet_filter_input(Chardev *chr, uint8_t *buf, int len)
 static void socket_connected(SocketChardev *s, int fd)
 {
     Chardev *chr = &s->parent.parent;
-    int one = 1;
 
     fd_chr_set_nonblock(fd);
     if (!s->is_unix && s->nodelay) {
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        socket_set_nodelay(fd);
     }
     if (s->listen_fd >= 0) {
         /* One client at a time: others wait in the backlog. */
@@ -244,104 +226,33 @@ static void socket_accept(void *opaque)
     socket_connected(s, fd);
 }
 
-/* ---- addresses ---- */
+/* ---- listening and connecting ---- */
 
-static int socket_unix_addr(SocketChardev *s, struct sockaddr_un *sun,
-                            Error **errp)
+/* Name the chardev in front of util/sockets.c's message. */
+static void socket_propagate_error(SocketChardev *s, Error **errp,
+                                   Error *local_err)
 {
-    memset(sun, 0, sizeof(*sun));
-    sun->sun_family = AF_UNIX;
-    if (strlen(s->path) >= sizeof(sun->sun_path)) {
-        error_setg(errp, "chardev '%s': unix socket path '%s' is too long",
-                   s->parent.parent.label, s->path);
-        return -1;
-    }
-    strcpy(sun->sun_path, s->path);
-    return 0;
+    error_prepend(&local_err, "chardev '%s': ", s->parent.parent.label);
+    error_propagate(errp, local_err);
 }
 
-static struct addrinfo *socket_resolve(SocketChardev *s, bool passive,
-                                       Error **errp)
+static bool socket_chr_listen(SocketChardev *s, Error **errp)
 {
-    struct addrinfo hints = {
-        .ai_family = AF_UNSPEC,
-        .ai_socktype = SOCK_STREAM,
-        .ai_flags = passive ? AI_PASSIVE : 0,
-    };
-    struct addrinfo *res = NULL;
-    const char *host = s->host && *s->host ? s->host : NULL;
-    int rc = getaddrinfo(host, s->port, &hints, &res);
+    Error *local_err = NULL;
+    int fd = socket_listen(s->addr, 1, &local_err);
 
-    if (rc != 0) {
-        error_setg(errp, "chardev '%s': address resolution failed for "
-                   "%s:%s: %s", s->parent.parent.label, host ? host : "",
-                   s->port, gai_strerror(rc));
-        return NULL;
-    }
-    return res;
-}
-
-static bool socket_listen(SocketChardev *s, Error **errp)
-{
-    const char *label = s->parent.parent.label;
-    int fd = -1, err = 0;
-
-    if (s->is_unix) {
-        struct sockaddr_un sun;
-        if (socket_unix_addr(s, &sun, errp) < 0) {
-            return false;
-        }
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        /* A stale socket file from an earlier run is replaced, as QEMU. */
-        unlink(s->path);
-        if (fd < 0 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-            listen(fd, 1) < 0) {
-            err = errno;
-            if (fd >= 0) {
-                close(fd);
-            }
-            fd = -1;
-        }
-    } else {
-        struct addrinfo *res = socket_resolve(s, true, errp), *ai;
-        if (!res) {
-            return false;
-        }
-        for (ai = res; ai; ai = ai->ai_next) {
-            int one = 1;
-            fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
-                        ai->ai_protocol);
-            if (fd < 0) {
-                err = errno;
-                continue;
-            }
-            setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-            if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-                listen(fd, 1) == 0) {
-                break;
-            }
-            err = errno;
-            close(fd);
-            fd = -1;
-        }
-        freeaddrinfo(res);
-        if (fd >= 0) {
-            /* port=0 picked a free port: show the real one. */
-            struct sockaddr_storage ss;
-            socklen_t len = sizeof(ss);
-            char host[NI_MAXHOST], serv[NI_MAXSERV];
-            if (getsockname(fd, (struct sockaddr *)&ss, &len) == 0) {
-                format_sockaddr(&ss, host, sizeof(host), serv, sizeof(serv));
-                free(s->port);
-                s->port = xstrdup(serv);
-            }
-        }
-    }
     if (fd < 0) {
-        socket_update_address(s);
-        error_setg_errno(errp, err, "chardev '%s': cannot listen on %s",
-                         label, s->address);
+        socket_propagate_error(s, errp, local_err);
         return false;
+    }
+    if (!s->is_unix) {
+        /* port=0 picked a free port: show the real one. */
+        SocketAddress *local = socket_local_address(fd, NULL);
+        if (local) {
+            free(s->addr->port);
+            s->addr->port = xstrdup(local->port);
+            socket_address_free(local);
+        }
     }
     fd_chr_set_nonblock(fd);
     s->listen_fd = fd;
@@ -354,12 +265,11 @@ static void socket_reconnect(void *opaque);
 static void socket_connect_done(void *opaque)
 {
     SocketChardev *s = opaque;
-    int fd = s->connect_fd, err = 0;
-    socklen_t len = sizeof(err);
+    int fd = s->connect_fd;
 
     qemu_set_fd_handler(fd, NULL, NULL, NULL);
     s->connect_fd = -1;
-    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0 || err) {
+    if (socket_connect_finish(fd) != 0) {
         close(fd);
         socket_schedule_reconnect(s);
         return;
@@ -372,65 +282,27 @@ static void socket_connect_done(void *opaque)
  * connected.  Non-blocking (reconnect timer): may leave the connection in
  * progress, finished by socket_connect_done.
  */
-static bool socket_connect(SocketChardev *s, bool blocking, Error **errp)
+static bool socket_chr_connect(SocketChardev *s, bool blocking, Error **errp)
 {
-    struct addrinfo *res = NULL, *ai;
-    struct sockaddr_un sun;
-    int fd = -1, err = ECONNREFUSED;
-    int type = SOCK_STREAM | SOCK_CLOEXEC | (blocking ? 0 : SOCK_NONBLOCK);
+    Error *local_err = NULL;
+    bool in_progress = false;
+    int fd;
 
-    if (s->is_unix) {
-        if (socket_unix_addr(s, &sun, errp) < 0) {
-            return false;
-        }
-        fd = socket(AF_UNIX, type, 0);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-            err = errno;
-            if (fd >= 0 && !blocking && errno == EINPROGRESS) {
-                goto in_progress;
-            }
-            if (fd >= 0) {
-                close(fd);
-            }
-            fd = -1;
-        }
+    if (blocking) {
+        fd = socket_connect(s->addr, &local_err);
     } else {
-        res = socket_resolve(s, false, errp);
-        if (!res) {
-            return false;
-        }
-        for (ai = res; ai; ai = ai->ai_next) {
-            fd = socket(ai->ai_family, type, ai->ai_protocol);
-            if (fd < 0) {
-                err = errno;
-                continue;
-            }
-            if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) {
-                break;
-            }
-            err = errno;
-            if (!blocking && errno == EINPROGRESS) {
-                goto in_progress;
-            }
-            close(fd);
-            fd = -1;
-        }
-        freeaddrinfo(res);
+        fd = socket_connect_nonblock(s->addr, &in_progress, &local_err);
     }
     if (fd < 0) {
-        error_setg_errno(errp, err, "chardev '%s': cannot connect to %s",
-                         s->parent.parent.label, s->address);
+        socket_propagate_error(s, errp, local_err);
         return false;
     }
-    socket_connected(s, fd);
-    return true;
-
-in_progress:
-    if (res) {
-        freeaddrinfo(res);
+    if (in_progress) {
+        s->connect_fd = fd;
+        qemu_set_fd_handler(fd, NULL, socket_connect_done, s);
+        return true;
     }
-    s->connect_fd = fd;
-    qemu_set_fd_handler(fd, NULL, socket_connect_done, s);
+    socket_connected(s, fd);
     return true;
 }
 
@@ -441,7 +313,7 @@ static void socket_reconnect(void *opaque)
     if (s->parent.fd_in >= 0 || s->connect_fd >= 0) {
         return;
     }
-    if (!socket_connect(s, false, NULL)) {
+    if (!socket_chr_connect(s, false, NULL)) {
         socket_schedule_reconnect(s);
     }
 }
@@ -479,9 +351,6 @@ static bool socket_chr_open(Chardev *chr, const ChardevBackendOptions *opts,
     s->is_telnet = opts->telnet;
     s->nodelay = opts->nodelay;
     s->reconnect_ms = opts->reconnect_ms;
-    s->path = opts->path ? xstrdup(opts->path) : NULL;
-    s->host = xstrdup(opts->host ? opts->host : "");
-    s->port = opts->port ? xstrdup(opts->port) : NULL;
     if (s->is_telnet) {
         s->parent.filter_input = telnet_filter_input;
     }
@@ -490,11 +359,13 @@ static bool socket_chr_open(Chardev *chr, const ChardevBackendOptions *opts,
                    "port", chr->label);
         goto fail;
     }
+    s->addr = s->is_unix ? socket_address_new_unix(opts->path) :
+              socket_address_new_inet(opts->host, opts->port);
     socket_update_address(s);
     socket_set_disconnected_filename(s);
 
     if (s->is_listen) {
-        if (!socket_listen(s, errp)) {
+        if (!socket_chr_listen(s, errp)) {
             goto fail;
         }
         socket_set_disconnected_filename(s);
@@ -507,7 +378,7 @@ static bool socket_chr_open(Chardev *chr, const ChardevBackendOptions *opts,
     } else {
         s->reconnect_timer = timer_new_ms(QEMU_CLOCK_REALTIME,
                                           socket_reconnect, s);
-        if (!socket_connect(s, true, s->reconnect_ms ? NULL : errp)) {
+        if (!socket_chr_connect(s, true, s->reconnect_ms ? NULL : errp)) {
             if (!s->reconnect_ms) {
                 goto fail;
             }
@@ -555,15 +426,13 @@ static void socket_chr_finalize(Chardev *chr)
         qemu_set_fd_handler(s->listen_fd, NULL, NULL, NULL);
         close(s->listen_fd);
         if (s->is_unix) {
-            unlink(s->path);
+            unlink(s->addr->path);
         }
     }
     if (s->reconnect_timer) {
         timer_free(s->reconnect_timer);
     }
-    free(s->path);
-    free(s->host);
-    free(s->port);
+    socket_address_free(s->addr);
     free(s->address);
 }
 

@@ -6,16 +6,14 @@
 #include "chardev/char.h"
 #include "system/main-loop.h"
 #include "util/qobject.h"
+#include "util/sockets.h"
 #include "loop-watchdog.h"
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 #include <termios.h>
 
 /* ---- A test frontend that records what it gets ---- */
@@ -705,29 +703,22 @@ static void expect_input(TestFe *fe, const char *data)
     assert_memory_equal(fe->buf + start, data, n);
 }
 
+/* The fd, or -1 while nobody listens yet. */
 static int unix_connect(const char *path)
 {
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    SocketAddress *addr = socket_address_new_unix(path);
+    int fd = socket_connect(addr, NULL);
 
-    assert_true(fd >= 0);
-    strcpy(sun.sun_path, path);
-    if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
-        close(fd);
-        return -1;
-    }
+    socket_address_free(addr);
     return fd;
 }
 
 static int unix_listen(const char *path)
 {
-    struct sockaddr_un sun = { .sun_family = AF_UNIX };
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    SocketAddress *addr = socket_address_new_unix(path);
+    int fd = socket_listen(addr, 4, &error_abort);
 
-    strcpy(sun.sun_path, path);
-    unlink(path);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0);
-    assert_int_equal(listen(fd, 4), 0);
+    socket_address_free(addr);
     return fd;
 }
 
@@ -827,9 +818,9 @@ static void test_socket_server(void **state)
     Error *err = NULL;
     assert_null(qemu_chr_new("bad", "unix:/nonexistent/s,server=on,wait=off",
                              &err));
-    assert_string_equal(error_get_pretty(err), "chardev 'bad': cannot listen "
-                        "on unix:/nonexistent/s,server=on: No such file or "
-                        "directory");
+    assert_string_equal(error_get_pretty(err), "chardev 'bad': Failed to "
+                        "listen on socket unix:/nonexistent/s: No such file "
+                        "or directory");
     error_free(err);
 
     /* Reconnect after everyone left. */
@@ -913,8 +904,8 @@ static void test_socket_client_reconnect(void **state)
     /* Without reconnect, a missing server is an error. */
     char *spec = xasprintf("unix:%s", path);
     assert_null(qemu_chr_new("r1", spec, &err));
-    char *msg = xasprintf("chardev 'r1': cannot connect to unix:%s: "
-                          "No such file or directory", path);
+    char *msg = xasprintf("chardev 'r1': Failed to connect socket to "
+                          "unix:%s: No such file or directory", path);
     assert_string_equal(error_get_pretty(err), msg);
     error_free(err);
 
@@ -1021,12 +1012,10 @@ static void test_socket_flow_control(void **state)
 
 static int tcp_connect(const char *port)
 {
-    struct sockaddr_in sin = { .sin_family = AF_INET };
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    SocketAddress *addr = socket_address_new_inet("127.0.0.1", port);
+    int fd = socket_connect(addr, &error_abort);
 
-    sin.sin_port = htons(atoi(port));
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(connect(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+    socket_address_free(addr);
     return fd;
 }
 
@@ -1151,19 +1140,17 @@ static void test_socket_write_watch(void **state)
 
 static void test_socket_tcp_client_reconnect(void **state)
 {
-    struct sockaddr_in sin = { .sin_family = AF_INET };
-    socklen_t len = sizeof(sin);
-    int lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    SocketAddress *any = socket_address_new_inet("127.0.0.1", "0");
+    int lfd = socket_listen(any, 4, &error_abort);
+    SocketAddress *local = socket_local_address(lfd, &error_abort);
     Chardev *chr;
     TestFe fe;
     int conn;
 
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
-    assert_int_equal(listen(lfd, 4), 0);
-    getsockname(lfd, (struct sockaddr *)&sin, &len);
-    char *spec = xasprintf("tcp:127.0.0.1:%d,reconnect-ms=50,nodelay=on",
-                           ntohs(sin.sin_port));
+    char *spec = xasprintf("tcp:127.0.0.1:%s,reconnect-ms=50,nodelay=on",
+                           local->port);
+    socket_address_free(any);
+    socket_address_free(local);
 
     chr = qemu_chr_new("tc", spec, &error_abort);
     assert_true(chr->be_open);
