@@ -97,6 +97,30 @@ static int take_value(const char *key, char **value, char **slot,
     return 0;
 }
 
+/* One parameter of -drive or -blockdev: a string or an on/off flag. */
+typedef struct OptionSlot {
+    const char *key;
+    char **str;
+    bool *flag;
+} OptionSlot;
+
+/* Store key=value in its slot of the table (ended by a NULL key). */
+static int set_option(const OptionSlot *slots, const char *key,
+                      char **value, Error **errp)
+{
+    for (const OptionSlot *o = slots; o->key; o++) {
+        if (strcmp(key, o->key)) {
+            continue;
+        }
+        if (o->flag) {
+            return parse_on_off(key, *value, o->flag, errp);
+        }
+        return take_value(key, value, o->str, errp);
+    }
+    error_setg(errp, "Invalid parameter '%s'", key);
+    return -EINVAL;
+}
+
 DriveInfo *drive_parse(const char *optstr, Error **errp)
 {
     DriveInfo *d = xnew(DriveInfo);
@@ -104,31 +128,20 @@ DriveInfo *drive_parse(const char *optstr, Error **errp)
     char *key, *value;
     static const char *const interfaces[] = { "virtio", "none", "ide",
                                               "scsi", "floppy", "pflash" };
+    const OptionSlot slots[] = {
+        { "file", &d->file },
+        { "format", &d->format },
+        { "id", &d->id },
+        { "if", &d->interface },
+        { "cache", &d->cache },
+        { "readonly", NULL, &d->read_only },
+        { "snapshot", NULL, &d->snapshot },
+        { NULL },
+    };
 
     while (next_option(&p, &key, &value)) {
-        int ret = 0;
-        char **slot = NULL;
-        if (!strcmp(key, "file")) {
-            slot = &d->file;
-        } else if (!strcmp(key, "format")) {
-            slot = &d->format;
-        } else if (!strcmp(key, "id")) {
-            slot = &d->id;
-        } else if (!strcmp(key, "if")) {
-            slot = &d->interface;
-        } else if (!strcmp(key, "cache")) {
-            slot = &d->cache;
-        } else if (!strcmp(key, "readonly")) {
-            ret = parse_on_off(key, value, &d->read_only, errp);
-        } else if (!strcmp(key, "snapshot")) {
-            ret = parse_on_off(key, value, &d->snapshot, errp);
-        } else {
-            error_setg(errp, "Invalid parameter '%s'", key);
-            ret = -EINVAL;
-        }
-        if (slot) {
-            ret = take_value(key, &value, slot, errp);
-        }
+        int ret = set_option(slots, key, &value, errp);
+
         free(key);
         free(value);
         if (ret < 0) {
@@ -232,32 +245,21 @@ BlockBackend *blockdev_new(const char *optstr, Error **errp)
     BlockBackend *blk = NULL;
     int flags;
 
-    while (next_option(&p, &key, &value)) {
-        char **slot = NULL;
-        int ret = 0;
+    const OptionSlot slots[] = {
+        { "driver", &driver },
+        { "node-name", &node_name },
+        { "file.driver", &file_driver },
+        { "file.filename", &filename },
+        { "filename", &filename },
+        { "cache.direct", &cache_direct },
+        { "cache.no-flush", &cache_no_flush },
+        { "read-only", NULL, &read_only },
+        { NULL },
+    };
 
-        if (!strcmp(key, "driver")) {
-            slot = &driver;
-        } else if (!strcmp(key, "node-name")) {
-            slot = &node_name;
-        } else if (!strcmp(key, "file.driver")) {
-            slot = &file_driver;
-        } else if (!strcmp(key, "file.filename") ||
-                   !strcmp(key, "filename")) {
-            slot = &filename;
-        } else if (!strcmp(key, "cache.direct")) {
-            slot = &cache_direct;
-        } else if (!strcmp(key, "cache.no-flush")) {
-            slot = &cache_no_flush;
-        } else if (!strcmp(key, "read-only")) {
-            ret = parse_on_off(key, value, &read_only, errp);
-        } else {
-            error_setg(errp, "Invalid parameter '%s'", key);
-            ret = -EINVAL;
-        }
-        if (slot) {
-            ret = take_value(key, &value, slot, errp);
-        }
+    while (next_option(&p, &key, &value)) {
+        int ret = set_option(slots, key, &value, errp);
+
         free(key);
         free(value);
         if (ret < 0) {

@@ -177,6 +177,18 @@ static bool kvm_section_range(MemoryRegionSection *sec, uint64_t *start,
     return true;
 }
 
+/* The slot that region_add made for sec, or NULL (not RAM, or left out). */
+static KVMSlot *kvm_section_slot(KVMState *s, MemoryRegionSection *sec)
+{
+    uint64_t start, size;
+    hwaddr offset;
+
+    if (!kvm_section_range(sec, &start, &size, &offset)) {
+        return NULL;
+    }
+    return kvm_lookup_slot(s, start, size);
+}
+
 static uint32_t kvm_slot_flags(KVMState *s, MemoryRegionSection *sec)
 {
     uint32_t flags = 0;
@@ -270,14 +282,8 @@ static void kvm_slot_sync_dirty(KVMState *s, KVMSlot *sl)
 static void kvm_region_del(MemoryListener *l, MemoryRegionSection *sec)
 {
     KVMState *s = container_of(l, KVMState, listener);
-    uint64_t start, size;
-    hwaddr offset;
-    KVMSlot *sl;
+    KVMSlot *sl = kvm_section_slot(s, sec);
 
-    if (!kvm_section_range(sec, &start, &size, &offset)) {
-        return;
-    }
-    sl = kvm_lookup_slot(s, start, size);
     if (!sl) {
         return;   /* a ROM left out for want of read-only slots */
     }
@@ -291,15 +297,9 @@ static void kvm_log_change(MemoryListener *l, MemoryRegionSection *sec,
                            int old_mask, int new_mask)
 {
     KVMState *s = container_of(l, KVMState, listener);
-    uint64_t start, size;
-    hwaddr offset;
-    KVMSlot *sl;
+    KVMSlot *sl = kvm_section_slot(s, sec);
     uint32_t flags;
 
-    if (!kvm_section_range(sec, &start, &size, &offset)) {
-        return;
-    }
-    sl = kvm_lookup_slot(s, start, size);
     if (!sl) {
         return;
     }
@@ -317,14 +317,8 @@ static void kvm_log_change(MemoryListener *l, MemoryRegionSection *sec,
 static void kvm_log_sync(MemoryListener *l, MemoryRegionSection *sec)
 {
     KVMState *s = container_of(l, KVMState, listener);
-    uint64_t start, size;
-    hwaddr offset;
-    KVMSlot *sl;
+    KVMSlot *sl = kvm_section_slot(s, sec);
 
-    if (!kvm_section_range(sec, &start, &size, &offset)) {
-        return;
-    }
-    sl = kvm_lookup_slot(s, start, size);
     if (sl) {
         kvm_slot_sync_dirty(s, sl);
     }

@@ -203,13 +203,21 @@ static void virtio_pci_common_write(void *opaque, hwaddr addr, uint64_t val,
     }
 }
 
-static const MemoryRegionOps virtio_pci_common_ops = {
-    .read = virtio_pci_common_read,
-    .write = virtio_pci_common_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 1, .max_access_size = 4 },
-    .impl = { .min_access_size = 1, .max_access_size = 4, .unaligned = true },
-};
+/*
+ * A little-endian window of the modern layout: any access width up to
+ * _max, unaligned ones too, reach the handlers as they are.
+ */
+#define VIRTIO_PCI_REGION_OPS(_read, _write, _max) {                   \
+    .read = (_read),                                                   \
+    .write = (_write),                                                 \
+    .endianness = DEVICE_LITTLE_ENDIAN,                                \
+    .valid = { .min_access_size = 1, .max_access_size = (_max) },      \
+    .impl = { .min_access_size = 1, .max_access_size = (_max),         \
+              .unaligned = true },                                     \
+}
+
+static const MemoryRegionOps virtio_pci_common_ops =
+    VIRTIO_PCI_REGION_OPS(virtio_pci_common_read, virtio_pci_common_write, 4);
 
 /* ---- ISR, device config, notifications ------------------------------------ */
 
@@ -274,13 +282,8 @@ static void virtio_pci_device_write(void *opaque, hwaddr addr, uint64_t val,
     virtio_config_written(vdev);
 }
 
-static const MemoryRegionOps virtio_pci_device_ops = {
-    .read = virtio_pci_device_read,
-    .write = virtio_pci_device_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 1, .max_access_size = 8 },
-    .impl = { .min_access_size = 1, .max_access_size = 8, .unaligned = true },
-};
+static const MemoryRegionOps virtio_pci_device_ops =
+    VIRTIO_PCI_REGION_OPS(virtio_pci_device_read, virtio_pci_device_write, 8);
 
 static uint64_t virtio_pci_notify_read(void *opaque, hwaddr addr,
                                        unsigned size)
@@ -296,13 +299,8 @@ static void virtio_pci_notify_write(void *opaque, hwaddr addr, uint64_t val,
     virtio_queue_notify(proxy->vdev, addr / VIRTIO_PCI_NOTIFY_MULTIPLIER);
 }
 
-static const MemoryRegionOps virtio_pci_notify_ops = {
-    .read = virtio_pci_notify_read,
-    .write = virtio_pci_notify_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = { .min_access_size = 1, .max_access_size = 4 },
-    .impl = { .min_access_size = 1, .max_access_size = 4, .unaligned = true },
-};
+static const MemoryRegionOps virtio_pci_notify_ops =
+    VIRTIO_PCI_REGION_OPS(virtio_pci_notify_read, virtio_pci_notify_write, 4);
 
 /* ---- capabilities and realize --------------------------------------------- */
 
