@@ -43,27 +43,6 @@ tstack_c_top:
     .text
     .code32
 
-/* set_desc: EBX = selector, EAX = base, ECX = limit (< 1 MiB), EDX = type byte. */
-set_desc:
-    pushal
-    addl $gdt, %ebx
-    movl %eax, %esi
-    shll $16, %esi
-    movw %cx, %si
-    movl %esi, (%ebx)
-    movl %eax, %esi
-    andl $0xff000000, %esi
-    andl $0xf0000, %ecx
-    orl %ecx, %esi
-    shll $8, %edx
-    orl %edx, %esi
-    shrl $16, %eax
-    movzbl %al, %eax
-    orl %eax, %esi
-    movl %esi, 4(%ebx)
-    popal
-    ret
-
 /* set_task_gate: EBX = address of the 8-byte slot, EAX = TSS selector. */
 set_task_gate:
     shll $16, %eax
@@ -162,7 +141,7 @@ test_main:
     movl $tss_b, %eax
     movl $103, %ecx
     movl $0x89, %edx
-    call set_desc
+    call gdt_set_desc
 
     /* CALL to a TSS: nested task, back by IRET. */
     movl $0x11111111, %ebx
@@ -242,7 +221,7 @@ busy_insn:
     movl $tss_b, %eax
     movl $0x60, %ecx
     movl $0x89, %edx
-    call set_desc
+    call gdt_set_desc
     EXPECT_EXC 1f
 short_insn:
     lcall $SEL_TSS_X, $0
@@ -253,7 +232,7 @@ short_insn:
     movl $tss_b, %eax
     movl $103, %ecx
     movl $0x09, %edx
-    call set_desc
+    call gdt_set_desc
     EXPECT_EXC 1f
 np_insn:
     ljmp $SEL_TSS_X, $0
@@ -281,7 +260,7 @@ np_insn:
     movl $tss_c, %eax
     movl $103, %ecx
     movl $0x89, %edx
-    call set_desc
+    call gdt_set_desc
     movl $idt32 + 8 * 8, %ebx
     movl $SEL_TSS_C, %eax
     call set_task_gate
@@ -323,7 +302,7 @@ df_insn:
     movl $tss_c, %eax
     movl $43, %ecx
     movl $0x81, %edx
-    call set_desc
+    call gdt_set_desc
     movl $0x55555555, %eax
     lcall $SEL_TSS_X, $0
     cmpl $0x55555555, %eax

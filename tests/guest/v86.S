@@ -149,27 +149,6 @@ v86_record:
     movl user_return_sp, %esp
     jmp *v86_cont
 
-/* set_desc: EBX = selector, EAX = base, ECX = limit (< 1 MiB), EDX = type byte. */
-set_desc:
-    pushal
-    addl $gdt, %ebx
-    movl %eax, %esi
-    shll $16, %esi
-    movw %cx, %si
-    movl %esi, (%ebx)
-    movl %eax, %esi
-    andl $0xff000000, %esi
-    andl $0xf0000, %ecx
-    orl %ecx, %esi
-    shll $8, %edx
-    orl %edx, %esi
-    shrl $16, %eax
-    movzbl %al, %eax
-    orl %eax, %esi
-    movl %esi, 4(%ebx)
-    popal
-    ret
-
 /*
  * run_v86: IRET to v86 at CS:IP = V86_SEG:ESI with EFLAGS EDX (VM added);
  * returns when the handler jumps to the continuation.
@@ -228,7 +207,7 @@ test_main:
     movl $vtss, %eax
     movl $vtss_end - vtss - 1, %ecx
     movl $0x89, %edx
-    call set_desc
+    call gdt_set_desc
     movw $SEL_VTSS, %ax
     ltr %ax
 
@@ -329,7 +308,7 @@ test_main:
     movl $v86tss, %eax
     movl $v86tss_end - v86tss - 1, %ecx
     movl $0x89, %edx
-    call set_desc
+    call gdt_set_desc
     movl $1f, v86_cont
     movl %esp, user_return_sp
     movl $0, t_vec

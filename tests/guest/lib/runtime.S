@@ -400,6 +400,31 @@ exc_panic32:
     movl $EXIT_EXCEPTION, %eax
     call exit32
 
+/*
+ * gdt_set_desc: the GDT descriptor for selector EBX gets base EAX, limit
+ * ECX (< 1 MiB, byte granular) and type byte EDX (P, DPL, S, type).
+ */
+    .globl gdt_set_desc
+gdt_set_desc:
+    pushal
+    addl $gdt, %ebx
+    movl %eax, %esi
+    shll $16, %esi
+    movw %cx, %si
+    movl %esi, (%ebx)
+    movl %eax, %esi
+    andl $0xff000000, %esi
+    andl $0xf0000, %ecx
+    orl %ecx, %esi
+    shll $8, %edx
+    orl %edx, %esi
+    shrl $16, %eax
+    movzbl %al, %eax
+    orl %eax, %esi
+    movl %esi, 4(%ebx)
+    popal
+    ret
+
 /* idt32_set: EAX = vector, EDX = handler, ECX = attribute byte. */
     .globl idt32_set
 idt32_set:
