@@ -108,6 +108,13 @@ def run_guest(osprey, accel, bios, *extra, timeout=TIMEOUT):
         r.stderr.decode(errors="replace")
 
 
+def run_guest_ok(osprey, accel, name, body, *extra):
+    """Assemble and run a guest that must exit with EXIT_PASS: (out, err)."""
+    status, out, err = run_guest(osprey, accel, assemble(name, body), *extra)
+    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    return out, err
+
+
 # ---- guests --------------------------------------------------------------
 
 SERIAL_GUEST = r"""
@@ -335,17 +342,13 @@ hello: .asciz "jumping into MMIO\n"
 
 @pytest.mark.parametrize("accel", ACCELS)
 def test_port_io_reaches_serial(osprey, accel):
-    bios = assemble("serial", SERIAL_GUEST)
-    status, out, err = run_guest(osprey, accel, bios)
-    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    out, _ = run_guest_ok(osprey, accel, "serial", SERIAL_GUEST)
     assert out == "Port-io string-io lcr=3\n", out
 
 
 @pytest.mark.parametrize("accel", ACCELS)
 def test_mmio_reaches_ioapic(osprey, accel):
-    bios = assemble("mmio", MMIO_GUEST)
-    status, out, err = run_guest(osprey, accel, bios)
-    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    out, _ = run_guest_ok(osprey, accel, "mmio", MMIO_GUEST)
     assert out == "20 ioapic-version\n", out
 
 
@@ -354,18 +357,14 @@ def test_mmio_reaches_ioapic(osprey, accel):
 def test_hlt_woken_by_pit(osprey, accel, irqchip):
     if accel == "tcg" and irqchip == "on":
         pytest.skip("kernel-irqchip is a KVM option")
-    bios = assemble("pit", PIT_GUEST)
     acc = accel if accel == "tcg" else f"kvm,kernel-irqchip={irqchip}"
-    status, out, err = run_guest(osprey, acc, bios)
-    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    out, _ = run_guest_ok(osprey, acc, "pit", PIT_GUEST)
     assert out == "three PIT interrupts woke HLT\n", out
 
 
 @pytest.mark.parametrize("accel", ACCELS)
 def test_triple_fault_resets(osprey, accel):
-    bios = assemble("triple", TRIPLE_GUEST)
-    status, out, err = run_guest(osprey, accel, bios)
-    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    out, _ = run_guest_ok(osprey, accel, "triple", TRIPLE_GUEST)
     assert out == "boot 1: triple fault\nboot 2: after reset\n", out
 
 
@@ -382,10 +381,8 @@ def test_triple_fault_no_reboot_exits(osprey, accel):
 def test_two_vcpus_init_sipi(osprey, accel, irqchip):
     if accel == "tcg" and irqchip == "on":
         pytest.skip("kernel-irqchip is a KVM option")
-    bios = assemble("smp", SMP_GUEST)
     acc = accel if accel == "tcg" else f"kvm,kernel-irqchip={irqchip}"
-    status, out, err = run_guest(osprey, acc, bios, "-smp", "2")
-    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    out, _ = run_guest_ok(osprey, acc, "smp", SMP_GUEST, "-smp", "2")
     assert out == "AP started by INIT/SIPI\n", out
 
 
@@ -549,9 +546,7 @@ def test_kernel_irqchip_off_uses_osprey_models(machine):
 
 @NEEDS_KVM
 def test_cpu_host(osprey):
-    bios = assemble("serial", SERIAL_GUEST)
-    status, out, err = run_guest(osprey, "kvm", bios, "-cpu", "host")
-    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    run_guest_ok(osprey, "kvm", "serial", SERIAL_GUEST, "-cpu", "host")
 
 
 @NEEDS_KVM
@@ -622,10 +617,8 @@ def test_cpu_host_needs_kvm(osprey):
 
 def test_kvm_tcg_falls_back(osprey):
     """kvm:tcg runs the guest on TCG when KVM cannot be used."""
-    bios = assemble("serial", SERIAL_GUEST)
-    status, out, err = run_guest(osprey, "kvm,device=/nonexistent/kvm:tcg",
-                                 bios)
-    assert status == EXIT_PASS, f"status {status}\n{out}\n{err}"
+    out, err = run_guest_ok(osprey, "kvm,device=/nonexistent/kvm:tcg",
+                            "serial", SERIAL_GUEST)
     assert out == "Port-io string-io lcr=3\n"
     assert "Could not access KVM kernel module" in err
     assert "trying tcg" in err
