@@ -5,8 +5,6 @@
  * migrations between two processes are in tests/system/test_migration.py.
  */
 #include "test.h"
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include "migration/qemu-file.h"
@@ -14,6 +12,7 @@
 #include "migration/ram.h"
 #include "memory/memory.h"
 #include "memory/ram_addr.h"
+#include "util/sockets.h"
 #include "../../migration/channel.h"
 
 #define PAGE TARGET_PAGE_SIZE
@@ -219,10 +218,10 @@ static void test_socket_uris(void **state)
 
     /* tcp on a free port of the loopback, then refused once closed. */
     lfd = socket_listen_uri("tcp:127.0.0.1:0", &error_abort);
-    struct sockaddr_in sin;
-    socklen_t len = sizeof(sin);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sin, &len), 0);
-    char *tcp = xasprintf("tcp:127.0.0.1:%d", ntohs(sin.sin_port));
+    SocketAddress *local = socket_local_address(lfd, &error_abort);
+    char *tcp = socket_address_to_string(local);
+    socket_address_free(local);
+    assert_non_null(strstr(tcp, "tcp:127.0.0.1:"));
     cfd = socket_connect_uri(tcp, &error_abort);
     close(cfd);
     close(lfd);
