@@ -240,8 +240,8 @@ BlockBackend *blockdev_new(const char *optstr, Error **errp)
     const char *p = optstr;
     char *key, *value;
     char *driver = NULL, *node_name = NULL, *file_driver = NULL;
-    char *filename = NULL, *cache_direct = NULL, *cache_no_flush = NULL;
-    bool read_only = false;
+    char *filename = NULL;
+    bool read_only = false, cache_direct = false, cache_no_flush = false;
     BlockBackend *blk = NULL;
     int flags;
 
@@ -251,8 +251,8 @@ BlockBackend *blockdev_new(const char *optstr, Error **errp)
         { "file.driver", &file_driver },
         { "file.filename", &filename },
         { "filename", &filename },
-        { "cache.direct", &cache_direct },
-        { "cache.no-flush", &cache_no_flush },
+        { "cache.direct", NULL, &cache_direct },
+        { "cache.no-flush", NULL, &cache_no_flush },
         { "read-only", NULL, &read_only },
         { NULL },
     };
@@ -299,24 +299,9 @@ BlockBackend *blockdev_new(const char *optstr, Error **errp)
         error_setg(errp, "Duplicate nodes with node-name='%s'", node_name);
         goto out;
     }
-    flags = read_only ? 0 : BDRV_O_RDWR;
-    bool b;
-    if (cache_direct) {
-        if (parse_bool(cache_direct, &b) < 0) {
-            error_setg(errp, "Parameter 'cache.direct' expects 'on' or "
-                       "'off'");
-            goto out;
-        }
-        flags |= b ? BDRV_O_NOCACHE : 0;
-    }
-    if (cache_no_flush) {
-        if (parse_bool(cache_no_flush, &b) < 0) {
-            error_setg(errp, "Parameter 'cache.no-flush' expects 'on' or "
-                       "'off'");
-            goto out;
-        }
-        flags |= b ? BDRV_O_NO_FLUSH : 0;
-    }
+    flags = (read_only ? 0 : BDRV_O_RDWR) |
+            (cache_direct ? BDRV_O_NOCACHE : 0) |
+            (cache_no_flush ? BDRV_O_NO_FLUSH : 0);
     /* driver=file is the protocol node alone: its bytes, as raw. */
     blk = blk_new_open(filename, strcmp(driver, "file") ? driver : "raw",
                        flags, errp);
@@ -328,7 +313,5 @@ out:
     free(node_name);
     free(file_driver);
     free(filename);
-    free(cache_direct);
-    free(cache_no_flush);
     return blk;
 }

@@ -106,6 +106,66 @@ static void test_drive_new(void **state)
     free(img);
 }
 
+static void expect_blockdev_error(const char *opts, const char *msg)
+{
+    Error *err = NULL;
+    BlockBackend *blk = blockdev_new(opts, &err);
+
+    if (blk) {
+        blk_unref(blk);
+        fail_msg("'%s' opened, expected '%s'", opts, msg);
+    }
+    assert_string_equal(error_get_pretty(err), msg);
+    error_free(err);
+}
+
+/* -blockdev: the same option table as -drive, with its own keys. */
+static void test_blockdev_new(void **state)
+{
+    char *img = xasprintf("%s/b.raw", tmpdir);
+    char *opts;
+    FILE *f = fopen(img, "w");
+    BlockBackend *blk;
+
+    assert_non_null(f);
+    assert_int_equal(ftruncate(fileno(f), 64 * KiB), 0);
+    fclose(f);
+
+    /* "filename" and "file.filename" name the same thing. */
+    opts = xasprintf("driver=file,node-name=n0,filename=%s,read-only=on",
+                     img);
+    blk = blockdev_new(opts, &error_abort);
+    assert_string_equal(blk_name(blk), "n0");
+    assert_true(blk_is_read_only(blk));
+    blk_unref(blk);
+    free(opts);
+
+    opts = xasprintf("driver=raw,node-name=n1,file.driver=file,"
+                     "file.filename=%s,cache.direct=off,cache.no-flush=on",
+                     img);
+    blk = blockdev_new(opts, &error_abort);
+    assert_false(blk_is_read_only(blk));
+    blk_unref(blk);
+    free(opts);
+
+    expect_blockdev_error("node-name=n2,filename=x",
+                          "Parameter 'driver' is missing");
+    expect_blockdev_error("driver=raw,node-name=n2,bogus=1",
+                          "Invalid parameter 'bogus'");
+    expect_blockdev_error("driver,node-name=n2",
+                          "Parameter 'driver' expects a value");
+    expect_blockdev_error("driver=raw,node-name=n2,read-only=maybe",
+                          "Parameter 'read-only' expects 'on' or 'off'");
+    expect_blockdev_error("driver=raw,node-name=n2,cache.direct=2",
+                          "Parameter 'cache.direct' expects 'on' or 'off'");
+    expect_blockdev_error("driver=raw,node-name=n2,cache.no-flush=x",
+                          "Parameter 'cache.no-flush' expects 'on' or 'off'");
+    expect_blockdev_error("driver=raw,node-name=n2",
+                          "Parameter 'file.filename' is missing");
+    unlink(img);
+    free(img);
+}
+
 static int setup(void **state)
 {
     return mkdtemp(tmpdir) ? 0 : -1;
@@ -124,6 +184,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
         cmocka_unit_test(test_drive_new),
+        cmocka_unit_test(test_blockdev_new),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
