@@ -301,28 +301,33 @@ static SocketAddress *sockaddr_to_address(const struct sockaddr_storage *ss,
     return socket_address_new_inet(host, serv);
 }
 
-SocketAddress *socket_local_address(int fd, Error **errp)
+/* getsockname or getpeername of fd, as a SocketAddress. */
+static SocketAddress *socket_name(int fd, bool peer, Error **errp)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof(ss);
+    int rc;
 
     memset(&ss, 0, sizeof(ss));
-    if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0) {
-        error_setg_errno(errp, errno, "getsockname of fd %d", fd);
+    if (peer) {
+        rc = getpeername(fd, (struct sockaddr *)&ss, &len);
+    } else {
+        rc = getsockname(fd, (struct sockaddr *)&ss, &len);
+    }
+    if (rc < 0) {
+        error_setg_errno(errp, errno, "cannot get the %s address of fd %d",
+                         peer ? "peer" : "local", fd);
         return NULL;
     }
     return sockaddr_to_address(&ss, len, errp);
 }
 
+SocketAddress *socket_local_address(int fd, Error **errp)
+{
+    return socket_name(fd, false, errp);
+}
+
 SocketAddress *socket_remote_address(int fd, Error **errp)
 {
-    struct sockaddr_storage ss;
-    socklen_t len = sizeof(ss);
-
-    memset(&ss, 0, sizeof(ss));
-    if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0) {
-        error_setg_errno(errp, errno, "getpeername of fd %d", fd);
-        return NULL;
-    }
-    return sockaddr_to_address(&ss, len, errp);
+    return socket_name(fd, true, errp);
 }

@@ -271,15 +271,23 @@ extern const VMStateInfo vmstate_info_timer;
     .flags = VMS_STRUCT,                                               \
     .offset = vmstate_offset_value(_state, _field, _type),             \
 }
-#define VMSTATE_STRUCT_ARRAY(_field, _state, _num, _version, _vmsd, _type) { \
-    .name = #_field,                                                   \
+/*
+ * The first _num elements of _field[_len] under the stream name _name:
+ * for an array longer than the stream's, or named differently.
+ */
+#define VMSTATE_STRUCT_ARRAY_NAMED(_name, _field, _state, _num, _len,   \
+                                   _version, _vmsd, _type) {            \
+    .name = (_name),                                                   \
     .version_id = (_version),                                          \
     .num = (_num),                                                     \
     .vmsd = &(_vmsd),                                                  \
     .size = sizeof(_type),                                             \
     .flags = VMS_STRUCT | VMS_ARRAY,                                   \
-    .offset = vmstate_offset_array(_state, _field, _type, _num),       \
+    .offset = vmstate_offset_array(_state, _field, _type, _len),       \
 }
+#define VMSTATE_STRUCT_ARRAY(_field, _state, _num, _version, _vmsd, _type) \
+    VMSTATE_STRUCT_ARRAY_NAMED(#_field, _field, _state, _num, _num,     \
+                               _version, _vmsd, _type)
 /* Our struct holds a pointer to the sub-struct (which must exist). */
 #define VMSTATE_STRUCT_POINTER_V(_field, _state, _version, _vmsd, _type) { \
     .name = #_field,                                                   \

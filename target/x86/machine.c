@@ -99,19 +99,6 @@ static const VMStateInfo vmstate_info_fptag = {
     .offset = vmstate_offset_value(X86CPU, _field, _type),             \
 }
 
-/*
- * The first _num elements of X86CPU's _field[_len], under QEMU's _name:
- * where our array is longer than QEMU's or named differently.
- */
-#define VMSTATE_CPU_STRUCT_ARRAY(_name, _field, _num, _len, _vmsd, _type) { \
-    .name = (_name),                                                   \
-    .num = (_num),                                                     \
-    .vmsd = &(_vmsd),                                                  \
-    .size = sizeof(_type),                                             \
-    .flags = VMS_STRUCT | VMS_ARRAY,                                   \
-    .offset = vmstate_offset_array(X86CPU, _field, _type, _len),       \
-}
-
 /* ---- sub-structures ---------------------------------------------------- */
 
 static const VMStateDescription vmstate_segment = {
@@ -294,9 +281,9 @@ const VMStateDescription vmstate_x86_cpu = {
         VMSTATE_STRUCT_ARRAY(env.fpregs, X86CPU, 8, 0, vmstate_fpreg,
                              X86FPReg),
         /* ES..GS: R_SEG_FLAT is a constant, not state. */
-        VMSTATE_CPU_STRUCT_ARRAY("env.segs", env.segs, R_SEG_COUNT,
-                                 R_SEG_COUNT + 1, vmstate_segment,
-                                 SegmentCache),
+        VMSTATE_STRUCT_ARRAY_NAMED("env.segs", env.segs, X86CPU, R_SEG_COUNT,
+                                   R_SEG_COUNT + 1, 0, vmstate_segment,
+                                   SegmentCache),
         VMSTATE_SEGMENT(env.ldt, X86CPU),
         VMSTATE_SEGMENT(env.tr, X86CPU),
         VMSTATE_SEGMENT(env.gdt, X86CPU),
@@ -313,8 +300,10 @@ const VMStateDescription vmstate_x86_cpu = {
         VMSTATE_UINT64(env.a20_mask, X86CPU),
         /* XMM */
         VMSTATE_UINT32(env.mxcsr, X86CPU),
-        VMSTATE_CPU_STRUCT_ARRAY("env.xmm_regs", env.xmm, CPU_NB_REGS,
-                                 CPU_NB_REGS, vmstate_xmm_reg, X86XMMReg),
+        /* QEMU's name */
+        VMSTATE_STRUCT_ARRAY_NAMED("env.xmm_regs", env.xmm, X86CPU,
+                                   CPU_NB_REGS, CPU_NB_REGS, 0,
+                                   vmstate_xmm_reg, X86XMMReg),
         VMSTATE_UINT64(env.efer, X86CPU),
         VMSTATE_UINT64(env.star, X86CPU),
         VMSTATE_UINT64(env.lstar, X86CPU),

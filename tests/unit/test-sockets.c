@@ -79,11 +79,21 @@ static void check_pair(int a, int b)
     assert_int_equal(c, 'x');
 }
 
-static void test_tcp_port0(void **state)
+/* Listen on a free port of the loopback: the fd, and *local its address. */
+static int listen_loopback(int backlog, SocketAddress **local)
 {
     SocketAddress *any = socket_parse("tcp:127.0.0.1:0", &error_abort);
-    int lfd = socket_listen(any, 4, &error_abort);
-    SocketAddress *local = socket_local_address(lfd, &error_abort);
+    int lfd = socket_listen(any, backlog, &error_abort);
+
+    *local = socket_local_address(lfd, &error_abort);
+    socket_address_free(any);
+    return lfd;
+}
+
+static void test_tcp_port0(void **state)
+{
+    SocketAddress *local;
+    int lfd = listen_loopback(4, &local);
 
     assert_int_equal(fcntl(lfd, F_GETFD) & FD_CLOEXEC, FD_CLOEXEC);
     assert_int_equal(local->type, SOCKET_ADDRESS_TYPE_INET);
@@ -120,16 +130,13 @@ static void test_tcp_port0(void **state)
     assert_string_equal(error_get_pretty(err), want);
     free(want);
     error_free(err);
-
     socket_address_free(local);
-    socket_address_free(any);
 }
 
 static void test_tcp_in_use(void **state)
 {
-    SocketAddress *any = socket_parse("tcp:127.0.0.1:0", &error_abort);
-    int lfd = socket_listen(any, 1, &error_abort);
-    SocketAddress *local = socket_local_address(lfd, &error_abort);
+    SocketAddress *local;
+    int lfd = listen_loopback(1, &local);
     Error *err = NULL;
 
     assert_int_equal(socket_listen(local, 1, &err), -1);
@@ -140,14 +147,12 @@ static void test_tcp_in_use(void **state)
     error_free(err);
     close(lfd);
     socket_address_free(local);
-    socket_address_free(any);
 }
 
 static void test_nonblocking(void **state)
 {
-    SocketAddress *any = socket_parse("tcp:127.0.0.1:0", &error_abort);
-    int lfd = socket_listen(any, 4, &error_abort);
-    SocketAddress *local = socket_local_address(lfd, &error_abort);
+    SocketAddress *local;
+    int lfd = listen_loopback(4, &local);
     bool in_progress = true;
 
     int cfd = socket_connect_nonblock(local, &in_progress, &error_abort);
@@ -179,7 +184,6 @@ static void test_nonblocking(void **state)
         error_free(err);
     }
     socket_address_free(local);
-    socket_address_free(any);
 }
 
 static void test_unix(void **state)
@@ -251,7 +255,7 @@ static void test_unix(void **state)
     rmdir(dir);
 }
 
-static void test_bad_host(void **state)
+static void test_bad_addresses(void **state)
 {
     SocketAddress *a = socket_parse("tcp:no such host!:1", &error_abort);
     Error *err = NULL;
@@ -268,7 +272,19 @@ static void test_bad_host(void **state)
     assert_true(strstart(error_get_pretty(err), "address resolution failed "
                          "for tcp:127.0.0.1:notaport: ", NULL));
     error_free(err);
+    err = NULL;
     socket_address_free(a);
+
+    /* Not a socket at all. */
+    assert_null(socket_local_address(-1, &err));
+    assert_string_equal(error_get_pretty(err), "cannot get the local address "
+                        "of fd -1: Bad file descriptor");
+    error_free(err);
+    err = NULL;
+    assert_null(socket_remote_address(0x7fff, &err));
+    assert_string_equal(error_get_pretty(err), "cannot get the peer address "
+                        "of fd 32767: Bad file descriptor");
+    error_free(err);
 }
 
 int main(void)
@@ -279,7 +295,7 @@ int main(void)
         cmocka_unit_test(test_tcp_in_use),
         cmocka_unit_test(test_nonblocking),
         cmocka_unit_test(test_unix),
-        cmocka_unit_test(test_bad_host),
+        cmocka_unit_test(test_bad_addresses),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
