@@ -9,15 +9,26 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-static char *parse_error(const char *str)
+/* err's message is the formatted one; err is freed. */
+static void PRINTF_FMT(2, 3) expect_error(Error *err, const char *fmt, ...)
+{
+    va_list ap;
+
+    assert_non_null(err);
+    va_start(ap, fmt);
+    char *want = xvasprintf(fmt, ap);
+    va_end(ap);
+    assert_string_equal(error_get_pretty(err), want);
+    free(want);
+    error_free(err);
+}
+
+static void expect_parse_error(const char *str, const char *msg)
 {
     Error *err = NULL;
 
     assert_null(socket_parse(str, &err));
-    assert_non_null(err);
-    char *msg = xstrdup(error_get_pretty(err));
-    error_free(err);
-    return msg;
+    expect_error(err, "%s", msg);
 }
 
 static void test_parse(void **state)
@@ -55,32 +66,10 @@ static void test_parse(void **state)
     free(s);
     socket_address_free(a);
 
-    s = parse_error("tcp:noport");
-    assert_string_equal(s, "tcp:noport: expected tcp:HOST:PORT");
-    free(s);
-    s = parse_error("tcp:host:");
-    assert_string_equal(s, "tcp:host:: expected tcp:HOST:PORT");
-    free(s);
-    s = parse_error("justaname");
-    assert_string_equal(s, "justaname: expected HOST:PORT");
-    free(s);
-    s = parse_error("unix:");
-    assert_string_equal(s, "unix:: no socket path");
-    free(s);
-}
-
-/* err's message is the formatted one; err is freed. */
-static void PRINTF_FMT(2, 3) expect_error(Error *err, const char *fmt, ...)
-{
-    va_list ap;
-
-    assert_non_null(err);
-    va_start(ap, fmt);
-    char *want = xvasprintf(fmt, ap);
-    va_end(ap);
-    assert_string_equal(error_get_pretty(err), want);
-    free(want);
-    error_free(err);
+    expect_parse_error("tcp:noport", "tcp:noport: expected tcp:HOST:PORT");
+    expect_parse_error("tcp:host:", "tcp:host:: expected tcp:HOST:PORT");
+    expect_parse_error("justaname", "justaname: expected HOST:PORT");
+    expect_parse_error("unix:", "unix:: no socket path");
 }
 
 /* Send a byte one way and read it on the other end. */
