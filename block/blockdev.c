@@ -121,11 +121,28 @@ static int set_option(const OptionSlot *slots, const char *key,
     return -EINVAL;
 }
 
+/* Every key=value of optstr into its slot; false at the first bad one. */
+static bool set_options(const char *optstr, const OptionSlot *slots,
+                        Error **errp)
+{
+    const char *p = optstr;
+    char *key, *value;
+
+    while (next_option(&p, &key, &value)) {
+        int ret = set_option(slots, key, &value, errp);
+
+        free(key);
+        free(value);
+        if (ret < 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
 DriveInfo *drive_parse(const char *optstr, Error **errp)
 {
     DriveInfo *d = xnew(DriveInfo);
-    const char *p = optstr;
-    char *key, *value;
     static const char *const interfaces[] = { "virtio", "none", "ide",
                                               "scsi", "floppy", "pflash" };
     const OptionSlot slots[] = {
@@ -139,15 +156,9 @@ DriveInfo *drive_parse(const char *optstr, Error **errp)
         { NULL },
     };
 
-    while (next_option(&p, &key, &value)) {
-        int ret = set_option(slots, key, &value, errp);
-
-        free(key);
-        free(value);
-        if (ret < 0) {
-            drive_info_free(d);
-            return NULL;
-        }
+    if (!set_options(optstr, slots, errp)) {
+        drive_info_free(d);
+        return NULL;
     }
     if (d->id && !id_wellformed(d->id)) {
         error_setg(errp, "Parameter 'id' expects an identifier: letters, "
@@ -237,8 +248,6 @@ BlockBackend *drive_new(const char *optstr, bool snapshot_all,
 
 BlockBackend *blockdev_new(const char *optstr, Error **errp)
 {
-    const char *p = optstr;
-    char *key, *value;
     char *driver = NULL, *node_name = NULL, *file_driver = NULL;
     char *filename = NULL;
     bool read_only = false, cache_direct = false, cache_no_flush = false;
@@ -257,14 +266,8 @@ BlockBackend *blockdev_new(const char *optstr, Error **errp)
         { NULL },
     };
 
-    while (next_option(&p, &key, &value)) {
-        int ret = set_option(slots, key, &value, errp);
-
-        free(key);
-        free(value);
-        if (ret < 0) {
-            goto out;
-        }
+    if (!set_options(optstr, slots, errp)) {
+        goto out;
     }
     if (!driver) {
         error_setg(errp, "Parameter 'driver' is missing");
