@@ -36,7 +36,9 @@ EXIT_PASS = (0x10 << 1) | 1        # isa-debug-exit: out 0x10 -> status 33
 GUEST_DIR = BUILD / "kvm-guests"
 
 # Shared real-mode helpers: puts prints the NUL-terminated string at
-# DS:SI, one OUTB per byte; exit writes 0x10 to isa-debug-exit.
+# DS:SI, one OUTB per byte; exit writes 0x10 to isa-debug-exit; unreal_fs
+# gives FS base 0 and a 4 GiB limit (big real mode: the limit is loaded in
+# protected mode, then back to real mode), clobbering EAX and BX.
 PRELUDE = r"""
     .code16
     .text
@@ -66,6 +68,24 @@ exit_ok:
     out %al, $0xf4
     hlt
     jmp exit_ok
+unreal_fs:
+    lgdtl %cs:unreal_gdt_desc
+    mov %cr0, %eax
+    or $1, %al
+    mov %eax, %cr0
+    mov $0x08, %bx
+    mov %bx, %fs
+    and $0xfe, %al
+    mov %eax, %cr0
+    xor %bx, %bx
+    mov %bx, %fs
+    ret
+unreal_gdt:
+    .quad 0
+    .quad 0x008f92000000ffff      # data, base 0, limit 4 GiB
+unreal_gdt_desc:
+    .word 15
+    .long 0xf0000 + unreal_gdt
 """
 
 EPILOGUE = r"""
@@ -149,16 +169,7 @@ nl: .asciz "\n"
 # big real mode (a 4 GiB FS limit loaded in protected mode, then back).
 MMIO_GUEST = r"""
 main:
-    lgdtl %cs:gdt_desc
-    mov %cr0, %eax
-    or $1, %al
-    mov %eax, %cr0
-    mov $0x08, %bx
-    mov %bx, %fs
-    and $0xfe, %al
-    mov %eax, %cr0
-    xor %bx, %bx
-    mov %bx, %fs
+    call unreal_fs
     addr32 movl $0x01, %fs:0xfec00000     # IOREGSEL = version register
     addr32 movl %fs:0xfec00010, %eax      # IOWIN
     mov %al, %bl                          # version byte as two hex digits
@@ -179,12 +190,6 @@ hexdigit:
 1:  out %al, %dx
     ret
     .align 8
-gdt:
-    .quad 0
-    .quad 0x008f92000000ffff      # data, base 0, limit 4 GiB
-gdt_desc:
-    .word 15
-    .long 0xf0000 + gdt
 nl: .asciz " ioapic-version\n"
 """
 
@@ -283,16 +288,7 @@ main:
     xor %ax, %ax
     mov %ax, %ds
     mov %ax, %es
-    lgdtl %cs:gdt_desc
-    mov %cr0, %eax
-    or $1, %al
-    mov %eax, %cr0
-    mov $0x08, %bx
-    mov %bx, %fs
-    and $0xfe, %al
-    mov %eax, %cr0
-    xor %bx, %bx
-    mov %bx, %fs
+    call unreal_fs
     addr32 movl $0x1ff, %fs:0xfee000f0        # SVR: APIC on
     addr32 movl $0x01000000, %fs:0xfee00310   # destination: APIC id 1
     addr32 movl $0x00004500, %fs:0xfee00300   # INIT
@@ -319,12 +315,6 @@ ap_start:
     jmp 4b
 ap_end:
     .align 8
-gdt:
-    .quad 0
-    .quad 0x008f92000000ffff
-gdt_desc:
-    .word 15
-    .long 0xf0000 + gdt
 started: .asciz "AP started by INIT/SIPI\n"
 timeout: .asciz "AP did not start\n"
 """
