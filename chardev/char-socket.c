@@ -58,18 +58,17 @@ static void socket_accept(void *opaque);
 
 static void socket_update_address(SocketChardev *s)
 {
+    char *str = socket_address_to_string(s->addr);   /* unix: or tcp: */
+    const char *rest;
+
     free(s->address);
-    if (s->is_unix) {
-        s->address = xasprintf("unix:%s%s", s->addr->path,
+    if (s->is_telnet && strstart(str, "tcp:", &rest)) {
+        s->address = xasprintf("telnet:%s%s", rest,
                                s->is_listen ? ",server=on" : "");
     } else {
-        bool v6 = strchr(s->addr->host, ':') != NULL;
-        s->address = xasprintf("%s:%s%s%s:%s%s",
-                               s->is_telnet ? "telnet" : "tcp",
-                               v6 ? "[" : "", s->addr->host, v6 ? "]" : "",
-                               s->addr->port,
-                               s->is_listen ? ",server=on" : "");
+        s->address = xasprintf("%s%s", str, s->is_listen ? ",server=on" : "");
     }
+    free(str);
 }
 
 static void socket_set_disconnected_filename(SocketChardev *s)

@@ -1065,6 +1065,9 @@ static void test_socket_tcp_telnet(void **state)
     chr = qemu_chr_new("t1", "telnet:127.0.0.1:0,server=on,wait=off",
                        &error_abort);
     port = port_of(chr);
+    want = xasprintf("disconnected:telnet:127.0.0.1:%s,server=on", port);
+    assert_string_equal(qemu_chr_get_filename(chr), want);
+    free(want);
     test_fe_attach(&fe, chr, TEST_FE_MAX);
     c = tcp_connect(port);
     assert_true(run_until(chr_is_open, chr, 5000));
