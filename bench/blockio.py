@@ -4,7 +4,7 @@ of the default guest on a qcow2 image through virtio-blk, Osprey side by
 side with QEMU TCG (-M pc) on the same kind of image.
 
     make guest && bench/blockio.py [--runs N] [--size MB] [--rand-ops N]
-                                   [--perf]
+                                   [--append ARGS] [--perf] [--no-qemu]
 
 For each emulator and run: a fresh qcow2 image (qemu-img create, 1 GiB),
 the guest boots with it as /dev/vda (cache=writeback on both), and
@@ -19,12 +19,15 @@ timed inside the guest:
                 offsets inside that range (allocated clusters)
 
 Prints the median over runs per operation (MB/s, and IOPS for 4 KiB),
-QEMU's figure and Osprey/QEMU ratio, then where the emulator's host CPU
-time went during the random reads: per thread group (vCPU, block workers,
-main loop) from /proc/PID/task/*/stat, so one can tell whether the I/O
-path or the CPU emulation is the bottleneck.  --perf also runs
-`perf record -g` on Osprey during the random reads and prints the top
-symbols.  Never part of make check.
+QEMU's figure and Osprey/QEMU ratio, then the host CPU time per guest
+request of each thread group (vCPU, block I/O workers, main loop), from
+/proc/PID/task/*/stat around each measurement, and whether the I/O path
+or the CPU emulation is the bottleneck.  --append adds kernel arguments
+for both emulators (mitigations=off shows what the guest kernel's
+Meltdown/MDS mitigations cost: it turns them on for Osprey's GenuineIntel
+CPU model, not for QEMU's AMD qemu64).  --perf also runs `perf record -g`
+on Osprey during the random reads and prints the top symbols.  Never part
+of make check.
 """
 import argparse
 import os
@@ -90,12 +93,22 @@ def thread_times(pid):
     return out
 
 
+GROUPS = ("vCPU", "block I/O workers", "main loop + other")
+
+
 def group_of(name):
+    """Osprey names its threads "CPU n/TCG" and "blk-worker"; QEMU (with
+    -name debug-threads=on) "CPU n/TCG" and "worker"."""
     if "TCG" in name or name.startswith("CPU "):
-        return "vCPU"
-    if name in ("blk-worker", "worker") or name.startswith("worker"):
-        return "block I/O workers"
-    return "main loop + other"
+        return GROUPS[0]
+    if name == "blk-worker" or name.startswith("worker"):
+        return GROUPS[1]
+    return GROUPS[2]
+
+
+def loadavg():
+    return " ".join(f"{x:.2f}" for x in os.getloadavg()) + \
+        f" ({os.cpu_count()} CPUs)"
 
 
 def cpu_split(before, after):
@@ -109,7 +122,7 @@ def cpu_split(before, after):
 
 def run_guest(kind, argv, size_mb, rand_ops, perf_out=None):
     """Boot, run the four measurements, power off.  Returns
-    ({op: (mbps, iops)}, {thread group: cpu seconds during randread})."""
+    ({op: (mbps, iops)}, {op: {thread group: cpu seconds, "requests": n}})."""
     g = SerialGuest(argv, timeout=900)
     results, split = {}, {}
     try:
@@ -126,8 +139,8 @@ def run_guest(kind, argv, size_mb, rand_ops, perf_out=None):
         }
         for op in OPS:
             perf = None
+            before = thread_times(g.proc.pid)
             if op == "randread":
-                before = thread_times(g.proc.pid)
                 if perf_out:
                     perf = subprocess.Popen(
                         ["perf", "record", "-g", "-q", "-o", str(perf_out),
@@ -135,15 +148,15 @@ def run_guest(kind, argv, size_mb, rand_ops, perf_out=None):
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
                     time.sleep(1)   # let perf attach before the I/O starts
             out = g.run(cmds[op], timeout=900)
-            if op == "randread":
-                split = cpu_split(before, thread_times(g.proc.pid))
-                if perf:
-                    perf.send_signal(2)     # SIGINT: perf writes its data
-                    perf.wait(timeout=120)
+            split[op] = cpu_split(before, thread_times(g.proc.pid))
+            if perf:
+                perf.send_signal(2)     # SIGINT: perf writes its data
+                perf.wait(timeout=120)
             m = RESULT.search(out)
             if not m:
                 raise RuntimeError(f"{kind}: guest-io {op} failed:\n{out}")
             results[op] = (float(m.group(5)), int(m.group(6)))
+            split[op]["requests"] = int(m.group(3))
         g.proc.stdin.write(b"poweroff -f\n")
         g.proc.stdin.flush()
         try:
@@ -175,8 +188,11 @@ def main():
     ap.add_argument("--mem", type=int, default=256)
     ap.add_argument("--perf", action="store_true",
                     help="perf record Osprey during the random reads")
+    ap.add_argument("--append", default="",
+                    help="more kernel arguments, e.g. mitigations=off")
     ap.add_argument("--no-qemu", action="store_true")
     args = ap.parse_args()
+    load0 = loadavg()
     if args.size <= 0 or args.size > 1024 or args.rand_ops <= 0:
         sys.exit("bench/blockio: --size must be 1..1024, --rand-ops > 0")
     kernel = GUEST / "vmlinuz"
@@ -193,7 +209,8 @@ def main():
         img = tmp / "disk.qcow2"
         common = ["-m", str(args.mem), "-kernel", str(kernel),
                   "-initrd", str(initrd),
-                  "-append", "console=ttyS0 quiet panic=-1", "-serial",
+                  "-append", f"console=ttyS0 quiet panic=-1 {args.append}",
+                  "-serial",
                   "stdio"]
         drive = (f"file={img},format=qcow2,if=virtio,cache=writeback")
         emulators = {"osprey": [str(BUILD / "osprey"), "-M", "pc"] +
@@ -205,7 +222,7 @@ def main():
                                  "-name", "bench,debug-threads=on"] + \
                 common + ["-drive", drive]
         res = {k: {op: [] for op in OPS} for k in emulators}
-        splits = {}
+        splits = {k: [] for k in emulators}
         for run in range(args.runs):
             for kind, argv in emulators.items():
                 img.unlink(missing_ok=True)
@@ -218,7 +235,7 @@ def main():
                                      perf_out)
                 for op in OPS:
                     res[kind][op].append(r[op])
-                splits.setdefault(kind, split)
+                splits[kind].append(split)
                 print(f"run {run + 1} {kind:7s} " + "  ".join(
                     f"{op} {r[op][0]:.1f} MB/s" for op in OPS), flush=True)
                 if perf_out and perf_out.exists():
@@ -247,24 +264,33 @@ def main():
             print(f"{LABELS[op]:15s} {cell('osprey', op):>22s} "
                   f"{cell('qemu', op):>22s} {ratio:>11s}")
         print()
-        for kind, split in splits.items():
-            total = sum(split.values()) or 1e-9
-            parts = ", ".join(f"{g} {s:.2f} s ({100 * s / total:.0f}%)"
-                              for g, s in sorted(split.items(),
-                                                 key=lambda x: -x[1]))
-            print(f"{kind} host CPU during 4K random reads: {parts}")
-        if "osprey" in splits:
-            s = splits["osprey"]
-            io = s.get("block I/O workers", 0.0)
-            vcpu = s.get("vCPU", 0.0)
-            verdict = ("the vCPU thread (CPU emulation) dominates: the I/O "
-                       "path is not the bottleneck" if vcpu > 2 * io else
-                       "the block I/O threads take a large share: the I/O "
-                       "path may be a bottleneck")
-            print(f"osprey: {verdict}")
-        print(f"host load average: {os.getloadavg()[0]:.2f} "
-              f"{os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
-              f"({os.cpu_count()} CPUs)")
+        print("host CPU per guest request, microseconds (all runs): vCPU "
+              "thread (guest code and the\nvirtqueue notify it handles) / "
+              "block I/O worker threads / main loop and other threads")
+        for op in OPS:
+            row = f"{LABELS[op]:15s}"
+            for kind in emulators:
+                n = sum(x[op]["requests"] for x in splits[kind]) or 1
+                us = [sum(x[op].get(g, 0.0) for x in splits[kind]) / n * 1e6
+                      for g in GROUPS]
+                row += f"  {kind} {us[0]:7.0f} / {us[1]:5.0f} / {us[2]:5.0f}"
+            print(row)
+        io = sum(x[op].get(g, 0.0) for x in splits["osprey"] for op in OPS
+                 for g in GROUPS[1:])
+        vcpu = sum(x[op].get(GROUPS[0], 0.0) for x in splits["osprey"]
+                   for op in OPS)
+        share = 100 * io / ((io + vcpu) or 1e-9)
+        if vcpu > 2 * io:
+            verdict = (f"the I/O path is not the bottleneck: block workers "
+                       f"and main loop take {share:.0f}% of Osprey's CPU "
+                       f"time, the vCPU thread (CPU emulation) the rest")
+        else:
+            verdict = (f"the I/O path may be the bottleneck: block workers "
+                       f"and main loop take {share:.0f}% of Osprey's CPU "
+                       f"time")
+        print(f"osprey: {verdict}")
+        print(f"host load average before: {load0}")
+        print(f"host load average after:  {loadavg()}")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
