@@ -4,7 +4,8 @@ of the default guest on a qcow2 image through virtio-blk, Osprey side by
 side with QEMU TCG (-M pc) on the same kind of image.
 
     make guest && bench/blockio.py [--runs N] [--size MB] [--rand-ops N]
-                                   [--append ARGS] [--perf] [--no-qemu]
+                                   [--append ARGS] [--qemu-cpu MODEL]
+                                   [--perf] [--no-qemu]
 
 For each emulator and run: a fresh qcow2 image (qemu-img create, 1 GiB),
 the guest boots with it as /dev/vda (cache=writeback on both), and
@@ -173,7 +174,8 @@ def perf_top(perf_data, n=15):
                         "--no-children", "--sort", "comm,symbol",
                         "--percent-limit", "1", "-g", "none"],
                        capture_output=True, text=True)
-    lines = [l for l in r.stdout.splitlines()
+    # perf pads each line with empty columns ("-"): drop them.
+    lines = [re.sub(r"(\s+-)+\s*$", "", l) for l in r.stdout.splitlines()
              if l.strip() and not l.startswith("#")]
     return lines[:n]
 
@@ -187,9 +189,13 @@ def main():
                     help="4 KiB requests per random test")
     ap.add_argument("--mem", type=int, default=256)
     ap.add_argument("--perf", action="store_true",
-                    help="perf record Osprey during the random reads")
+                    help="perf record Osprey during the random reads of "
+                         "the first run (which perf slows down)")
     ap.add_argument("--append", default="",
                     help="more kernel arguments, e.g. mitigations=off")
+    ap.add_argument("--qemu-cpu", default=None,
+                    help="QEMU -cpu model, e.g. qemu64,vendor=GenuineIntel "
+                         "to give its guest the mitigations Osprey's gets")
     ap.add_argument("--no-qemu", action="store_true")
     args = ap.parse_args()
     load0 = loadavg()
@@ -221,6 +227,8 @@ def main():
                                  "-display", "none",
                                  "-name", "bench,debug-threads=on"] + \
                 common + ["-drive", drive]
+            if args.qemu_cpu:
+                emulators["qemu"] += ["-cpu", args.qemu_cpu]
         res = {k: {op: [] for op in OPS} for k in emulators}
         splits = {k: [] for k in emulators}
         for run in range(args.runs):
