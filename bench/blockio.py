@@ -141,13 +141,12 @@ def run_guest(kind, argv, size_mb, rand_ops, perf_out=None):
         for op in OPS:
             perf = None
             before = thread_times(g.proc.pid)
-            if op == "randread":
-                if perf_out:
-                    perf = subprocess.Popen(
-                        ["perf", "record", "-g", "-q", "-o", str(perf_out),
-                         "-p", str(g.proc.pid)],
-                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-                    time.sleep(1)   # let perf attach before the I/O starts
+            if op == "randread" and perf_out:
+                perf = subprocess.Popen(
+                    ["perf", "record", "-g", "-q", "-o", str(perf_out),
+                     "-p", str(g.proc.pid)],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1)   # let perf attach before the I/O starts
             out = g.run(cmds[op], timeout=900)
             split[op] = cpu_split(before, thread_times(g.proc.pid))
             if perf:
@@ -207,6 +206,10 @@ def main():
     qemu_img = shutil.which("qemu-img")
     if not qemu_img:
         sys.exit("bench/blockio: qemu-img is needed to create the image")
+    for tool in ("gcc", "cpio", "gzip") + (("perf",) if args.perf else ()):
+        if not shutil.which(tool):
+            sys.exit(f"bench/blockio: {tool} is needed (apt-get install "
+                     f"{'linux-perf' if tool == 'perf' else tool})")
     qemu = None if args.no_qemu else shutil.which("qemu-system-x86_64")
 
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="osprey-blockio-"))
