@@ -371,6 +371,8 @@ static void aio_run(BlockAIORequest *req)
 
 static void *aio_worker(void *arg)
 {
+    /* Named so perf and /proc/PID/task tell block I/O from vCPU time. */
+    pthread_setname_np(pthread_self(), "blk-worker");
     for (;;) {
         pthread_mutex_lock(&pool.lock);
         while (QTAILQ_EMPTY(&pool.pending)) {
