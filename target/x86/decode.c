@@ -475,6 +475,14 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
          * respect to the other vCPUs. */
         d->locked = handler;
         handler = x86_op_locked;
+    } else if ((hflags & HF_CSLIM_MASK) &&
+               ((flags & (F_JB | F_JZ)) ||
+                (map == 0 && (b == 0xc2 || b == 0xc3 ||
+                              (b == 0xff && (d->modrm_reg3 == 2 ||
+                                             d->modrm_reg3 == 4)))))) {
+        /* near branch under a CS limit: its target is checked */
+        d->locked = handler;
+        handler = x86_op_cs_limit;
     }
     if (flags & F_END) {
         d->flags |= INSN_END_TB;

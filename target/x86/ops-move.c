@@ -16,6 +16,29 @@ void x86_op_gp0(CPUX86State *env, const DecodedInsn *d)
     raise_exception_err(env, EXCP0D_GPF, 0);
 }
 
+/*
+ * A near branch in a TB translated with HF_CSLIM (a CS limit below
+ * 4 GiB): d->locked is the branch's own handler.  A taken branch whose
+ * target lies beyond the limit raises #GP(0) on the branch itself, with
+ * the registers it changed (stack pointer, LOOP's counter, rip) as they
+ * were; the return address a CALL stored below the stack pointer is not
+ * architectural state.  A branch that falls through to the next
+ * instruction leaves the check to that instruction's fetch.
+ */
+void x86_op_cs_limit(CPUX86State *env, const DecodedInsn *d)
+{
+    uint64_t rip = env->rip, rsp = env->regs[R_ESP], rcx = env->regs[R_ECX];
+
+    d->locked(env, d);
+    if (unlikely(env->rip > env->segs[R_CS].limit) &&
+        env->rip != rip + d->len) {
+        env->rip = rip;
+        env->regs[R_ESP] = rsp;
+        env->regs[R_ECX] = rcx;
+        raise_exception_err(env, EXCP0D_GPF, 0);
+    }
+}
+
 static void nop(CPUX86State *env, const DecodedInsn *d)
 {
     next_insn(env, d);

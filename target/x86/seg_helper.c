@@ -733,6 +733,9 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     dpl = (e2 & DESC_C_MASK) ? cpl : desc_dpl(e2);
     shift = type >> 3;
     size = shift ? 4 : 2;
+    if ((shift ? offset : offset & 0xffff) > desc_limit(e1, e2)) {
+        raise_exception_err(env, EXCP0D_GPF, 0);   /* before any push */
+    }
 
     new_stack = dpl < cpl;
     if (new_stack) {
@@ -902,6 +905,15 @@ void x86_cpu_do_hw_interrupt(CPUX86State *env, int vector)
 
 /* ---- far transfers --------------------------------------------------- */
 
+/* Real and virtual-8086 mode: the target must lie within the cached CS
+ * limit (64 KiB, or what big real mode left), which the load keeps. */
+static void real_check_target(CPUX86State *env, uint64_t rip)
+{
+    if (rip > env->segs[R_CS].limit) {
+        raise_exception_err(env, EXCP0D_GPF, 0);
+    }
+}
+
 static void real_far_transfer(CPUX86State *env, uint32_t sel, uint64_t rip)
 {
     env->segs[R_CS].selector = sel;
@@ -1038,6 +1050,7 @@ void x86_far_jmp(CPUX86State *env, uint32_t sel, uint64_t rip, uint64_t next_rip
 
     sel &= 0xffff;
     if (!x86_pe(env) || (env->eflags & VM_MASK)) {
+        real_check_target(env, rip);
         real_far_transfer(env, sel, rip);
         return;
     }
@@ -1080,6 +1093,7 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
 
     sel &= 0xffff;
     if (!x86_pe(env) || (env->eflags & VM_MASK)) {
+        real_check_target(env, rip);
         s = cur_stack(env);
         stack_push(env, &s, size, env->segs[R_CS].selector);
         stack_push(env, &s, size, next_rip);
@@ -1120,6 +1134,7 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
     }
     read_call_gate(env, sel, e1, e2, &gate_cs, &rip);
     load_gate_target(env, gate_cs, &e1, &e2, cpl);
+    check_target(env, e1, e2, rip);
     dpl = desc_dpl(e2);
     old = cur_stack(env);
     if (!(e2 & DESC_C_MASK) && dpl < cpl) {
@@ -1240,6 +1255,7 @@ static void ret_protected(CPUX86State *env, int ot, bool is_iret, int addend)
     if (!(e2 & DESC_P_MASK)) {
         raise_exception_err(env, EXCP0B_NOSEG, new_cs & 0xfffc);
     }
+    check_target(env, e1, e2, new_rip);
     s.sp = (s.sp + addend) & s.mask;
 
     if (rpl == cpl && (!(env->hflags & HF_CS64_MASK) || !is_iret)) {
@@ -1312,6 +1328,7 @@ void x86_far_ret(CPUX86State *env, int ot, int addend)
         uint64_t rip = stack_pop(env, &s, 1 << ot);
         uint32_t cs = stack_pop(env, &s, 1 << ot) & 0xffff;
 
+        real_check_target(env, rip);
         set_esp(env, s.sp + addend, s.mask);
         real_far_transfer(env, cs, rip);
         return;
@@ -1360,6 +1377,7 @@ void x86_iret(CPUX86State *env, int ot, uint64_t next_rip)
         if (ot == MO_16) {
             mask &= 0xffff;
         }
+        real_check_target(env, rip);
         set_esp(env, s.sp, s.mask);
         real_far_transfer(env, cs, rip);
         cpu_load_eflags(env, fl, mask);

@@ -169,6 +169,17 @@ typedef struct SegmentCache {
  */
 #define HF_SEGCHK_SHIFT 12
 #define HF_SEGCHK_MASK  (0x3fu << HF_SEGCHK_SHIFT)
+/*
+ * CS has a limit below 4 GiB (never set in 64-bit mode, where code has
+ * no limit): instruction fetches and near branch targets are checked
+ * against segs[R_CS].limit (#GP(0)).  The limit itself is not part of a
+ * TB's key: a TB translated with the bit set stops before the limit, and
+ * the execution loop runs one whose end lies beyond the current limit
+ * (translated under a larger one) afresh instead.  Near branches in such
+ * TBs check their target (x86_op_cs_limit).  Flat code never has it.
+ */
+#define HF_CSLIM_SHIFT  18
+#define HF_CSLIM_MASK   (1u << HF_CSLIM_SHIFT)
 
 #define MSR_STORE_COUNT 32
 
