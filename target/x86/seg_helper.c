@@ -1089,7 +1089,8 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
 {
     uint32_t e1, e2, gate_cs, ss = 0, ss_e1 = 0, ss_e2 = 0, esp32;
     int cpl = x86_cpl(env), dpl, size = 1 << ot, param_count;
-    Stack s, old;
+    uint64_t params[32];   /* the gate's 5-bit parameter count */
+    Stack s, old, room;
 
     sel &= 0xffff;
     if (!x86_pe(env) || (env->eflags & VM_MASK)) {
@@ -1147,11 +1148,26 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
             check_inner_ss(env, ss, dpl, &ss_e1, &ss_e2);
             s = new_stack32(ss, ss_e1, ss_e2, esp32);
         }
+        /*
+         * Before anything is written: the parameters must lie within the
+         * old SS (#SS(0)), and the new stack must have room for SS:ESP,
+         * the parameters and CS:EIP (#SS(new SS)).
+         */
+        for (int i = 0; i < param_count; i++) {
+            Stack p = old;
+
+            p.sp = (old.sp + i * size) & old.mask;
+            stack_check(env, &p, size);
+            params[i] = env->mem_ops->load(env, wrap_linear(env, p.base + p.sp),
+                                           size, MMU_DATA_LOAD);
+        }
+        room = s;
+        room.sp = (s.sp - (4 + param_count) * size) & s.mask;
+        stack_check(env, &room, (4 + param_count) * size);
         stack_push(env, &s, size, env->segs[R_SS].selector);
         stack_push(env, &s, size, env->regs[R_ESP]);
         for (int i = param_count - 1; i >= 0; i--) {
-            uint64_t a = wrap_linear(env, old.base + ((old.sp + i * size) & old.mask));
-            stack_push(env, &s, size, env->mem_ops->load(env, a, size, MMU_DATA_LOAD));
+            stack_push(env, &s, size, params[i]);
         }
         stack_push(env, &s, size, env->segs[R_CS].selector);
         stack_push(env, &s, size, next_rip);
