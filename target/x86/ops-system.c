@@ -217,6 +217,7 @@ static void do_in(CPUX86State *env, const DecodedInsn *d, uint32_t port)
 
     x86_check_io(env, port, 1 << ot);
     set_reg(env, ot, R_EAX, x86_port_in(env, port, 1 << ot));
+    x86_check_io_breakpoint(env, port, 1 << ot);
     next_insn(env, d);
 }
 static void do_out(CPUX86State *env, const DecodedInsn *d, uint32_t port)
@@ -225,6 +226,7 @@ static void do_out(CPUX86State *env, const DecodedInsn *d, uint32_t port)
 
     x86_check_io(env, port, 1 << ot);
     x86_port_out(env, port, get_reg(env, ot, R_EAX), 1 << ot);
+    x86_check_io_breakpoint(env, port, 1 << ot);
     next_insn(env, d);
 }
 static void in_ai(CPUX86State *env, const DecodedInsn *d) { do_in(env, d, (uint8_t)d->imm); }
@@ -268,6 +270,9 @@ static void io_string(CPUX86State *env, const DecodedInsn *d, bool out)
         }
         if (rep) {
             set_reg(env, d->aflag, R_ECX, get_reg(env, d->aflag, R_ECX) - 1);
+        }
+        if (x86_check_io_breakpoint(env, port, n)) {
+            break;     /* the #DB trap comes after this iteration */
         }
     }
     if (!rep || get_reg(env, d->aflag, R_ECX) == 0) {

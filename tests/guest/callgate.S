@@ -111,18 +111,6 @@ user_lcall_small:
     lcall $(SEL_GATE | 3), $0
     int $VEC_TO_KERNEL
 
-/* ZF clear when CPUID's hypervisor leaf says "OspreyOsprey" (EAX clobbered). */
-is_osprey:
-    pushal
-    movl $0x40000000, %eax
-    cpuid
-    cmpl $0x7270734f, %ebx      /* EBX "Ospr" */
-    jne 1f
-    cmpl $0x734f7965, %ecx      /* ECX "eyOs" */
-1:  popal
-    sete %al
-    testb %al, %al
-    ret
 
     .globl test_main
 test_main:
@@ -174,7 +162,7 @@ test_main:
     cmpl $ustack_top, u_esp
     CHECK e, "RET 12 back at CPL 3: the caller's parameters popped"
 
-    call is_osprey
+    call is_osprey32
     jnz 3f
     .rept 4
     SKIP "call gate stack limits: checked only under Osprey (QEMU's TCG does not)"

@@ -122,7 +122,7 @@ far_call:
     CHECK e, "MOV across 0xe7f runs under limit 0xfff"
 
     /* QEMU 7.2's TCG checks only far JMP/CALL: the rest under Osprey. */
-    call is_osprey
+    call is_osprey32
     jnz 2f
     .rept 21
     SKIP "CS limit: checked only under Osprey (QEMU's TCG does not check it here)"
@@ -206,18 +206,6 @@ int_beyond:
     CHECK e, "MOV across the limit: EAX unchanged"
     ret
 
-/* ZF clear when CPUID's hypervisor leaf says "OspreyOsprey" (EAX clobbered). */
-is_osprey:
-    pushal
-    movl $0x40000000, %eax
-    cpuid
-    cmpl $0x7270734f, %ebx      /* "OspreyOsprey": EBX "Ospr" */
-    jne 1f
-    cmpl $0x734f7965, %ecx      /* ECX "eyOs" */
-1:  popal
-    sete %al                    /* EAX clobbered */
-    testb %al, %al
-    ret
 
 
 /*
