@@ -436,6 +436,62 @@ static void test_segment_checks_real_mode(void **state)
 }
 
 /*
+ * The CS limit in real mode (64 KiB; QEMU's TCG does not check it, so
+ * this is not in the cslimit guest program): a near JMP with a 32-bit
+ * target beyond it, an instruction straddling it and a 32-bit far RET
+ * beyond it #GP(0) with IP on the instruction, registers unchanged.
+ */
+static void real_mode_gp_at(const uint8_t *code, size_t len, uint16_t ip)
+{
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.idt.base = 0;
+    E.idt.limit = 0x3ff;
+    ram_put(13 * 4, (uint16_t[]){ HANDLERS + 13 * 16, 0 }, 4);
+    E.regs[R_ESP] = 0x8000;
+    assert_true(E.hflags & HF_CSLIM_MASK);
+    assert_int_equal(run_at(ip, code, len), EXCP_HLT);
+    assert_in_handler(EXCP0D_GPF);
+    assert_int_equal(E.regs[R_ESP], 0x8000 - 6);
+    assert_int_equal(ram_get(0x8000 - 6, 2), ip);        /* IP of the fault */
+}
+
+static void test_cs_limit_real_mode(void **state)
+{
+    /* jmp dword 0x10000 (o32 E9 rel32) from CODE */
+    static const uint8_t jmp32[] = { 0x66, 0xe9, 0xfa, 0x8f, 0x00, 0x00 };
+    static const uint8_t mov_ax[] = { 0xb8, 0x34, 0x12 };  /* 0xfffe..0x10000 */
+    static const uint8_t retf32[] = { 0x66, 0xcb };
+
+    real_mode_gp_at(jmp32, sizeof(jmp32), CODE);
+
+    real_mode_gp_at(mov_ax, sizeof(mov_ax), 0xfffe);
+    assert_int_equal(E.regs[R_EAX] & 0xffff, 0);
+
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.idt.base = 0;
+    E.idt.limit = 0x3ff;
+    ram_put(13 * 4, (uint16_t[]){ HANDLERS + 13 * 16, 0 }, 4);
+    ram_put(0x7ff8, (uint32_t[]){ 0x10000, 0 }, 8);       /* EIP, CS */
+    E.regs[R_ESP] = 0x7ff8;
+    assert_int_equal(run_at(CODE, retf32, sizeof(retf32)), EXCP_HLT);
+    assert_in_handler(EXCP0D_GPF);
+    assert_int_equal(E.regs[R_ESP], 0x7ff8 - 6);          /* nothing popped */
+    assert_int_equal(ram_get(0x7ff8 - 6, 2), CODE);
+
+    /* the same jump within a 4 GiB (big real mode) limit runs */
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.segs[R_CS].limit = 0xffffffff;
+    x86_update_hflags(&E);
+    assert_false(E.hflags & HF_CSLIM_MASK);
+    test_ram[0x10000] = 0xf4;
+    assert_int_equal(run_at(CODE, jmp32, sizeof(jmp32)), EXCP_HLT);
+    assert_int_equal(E.rip, 0x10001);
+}
+
+/*
  * Virtual-8086 mode (QEMU's TCG checks no data segment limits, so this is
  * not in the v86 guest program): IRET from PL 0 enters v86 with 64 KiB
  * segments based at selector << 4; a word at offset 0xffff #GPs, and the
@@ -1083,6 +1139,7 @@ int main(void)
         cmocka_unit_test(test_protected_exceptions),
         cmocka_unit_test(test_segment_checks),
         cmocka_unit_test(test_segment_checks_real_mode),
+        cmocka_unit_test(test_cs_limit_real_mode),
         cmocka_unit_test(test_v86_mode),
         cmocka_unit_test(test_stack_frame_limits),
         cmocka_unit_test(test_debug_general_detect),
