@@ -55,7 +55,8 @@ void x86_dr7_update(CPUX86State *env)
             active |= DBG_DATA;
             break;
         case DR7_TYPE_IO:
-            /* without CR4.DE the encoding is undefined: none, as QEMU */
+            /* Without CR4.DE the SDM leaves R/W=10b undefined: no
+             * breakpoint (QEMU 7.2's TCG fires it regardless). */
             if (env->cr[4] & CR4_DE_MASK) {
                 active |= DBG_IO;
             }
