@@ -416,6 +416,40 @@ GEN_MEM(sidt, sidt)
 GEN_MEM(lgdt, lgdt)
 GEN_MEM(lidt, lidt)
 
+/*
+ * ARPL r/m16, r16 (#UD in real and virtual-8086 mode): raise the RPL of
+ * the selector in r/m16 to that of r16; ZF says whether it changed.
+ */
+static void arpl(CPUX86State *env, const DecodedInsn *d)
+{
+    uint32_t src = get_reg(env, MO_16, d->reg), dst;
+    uint64_t addr = 0;
+
+    if (!x86_pe(env) || (env->eflags & VM_MASK)) {
+        raise_exception(env, EXCP06_ILLOP);
+    }
+    if (d->mod != 3) {
+        addr = d->addr(env, d);
+        dst = ld(env, addr, MO_16);
+    } else {
+        dst = get_reg(env, MO_16, d->rm);
+    }
+    if ((dst & 3) >= (src & 3)) {
+        cpu_load_eflags(env, 0, CC_Z);
+        next_insn(env, d);
+        return;
+    }
+    dst = (dst & ~3u) | (src & 3);
+    if (d->mod != 3) {
+        st(env, addr, dst, MO_16);
+    } else {
+        set_reg(env, MO_16, d->rm, dst);
+    }
+    cpu_load_eflags(env, CC_Z, CC_Z);
+    next_insn(env, d);
+}
+GEN_ANY(arpl, arpl)
+
 static void smsw(CPUX86State *env, const DecodedInsn *d)
 {
     if (d->mod != 3) {

@@ -491,6 +491,42 @@ static void test_cs_limit_real_mode(void **state)
     assert_int_equal(E.rip, 0x10001);
 }
 
+/* ARPL: raises the destination's RPL to the source's, ZF says so; #UD in
+ * real mode (in 64-bit mode 63 is MOVSXD). */
+static void test_arpl(void **state)
+{
+    static const uint8_t arpl[] = { 0x63, 0xd8, 0xf4 };   /* arpl ax, bx; hlt */
+    static const uint8_t arpl_mem[] = { 0x63, 0x1d, 0x00, 0x06, 0x00, 0x00, 0xf4 };
+
+    fresh();
+    protected_mode();
+    E.regs[R_EAX] = 0xabcd0010;
+    E.regs[R_EBX] = 0x3;
+    assert_int_equal(run_at(CODE, arpl, sizeof(arpl)), EXCP_HLT);
+    assert_int_equal(E.regs[R_EAX], 0xabcd0013);
+    assert_true(cpu_compute_eflags(&E) & CC_Z);
+    E.regs[R_EBX] = 0x2;                                   /* lower: no change */
+    assert_int_equal(run_at(CODE, arpl, sizeof(arpl)), EXCP_HLT);
+    assert_int_equal(E.regs[R_EAX], 0xabcd0013);
+    assert_false(cpu_compute_eflags(&E) & CC_Z);
+
+    /* arpl [0x600], bx */
+    ram_put(0x600, (uint16_t[]){ 0x0029 }, 2);
+    E.regs[R_EBX] = 0x3;
+    assert_int_equal(run_at(CODE, arpl_mem, sizeof(arpl_mem)), EXCP_HLT);
+    assert_int_equal(ram_get(0x600, 2), 0x002b);
+    assert_true(cpu_compute_eflags(&E) & CC_Z);
+
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.idt.base = 0;
+    E.idt.limit = 0x3ff;
+    ram_put(6 * 4, (uint16_t[]){ HANDLERS + 6 * 16, 0 }, 4);
+    E.regs[R_ESP] = 0x8000;
+    assert_int_equal(run_at(CODE, arpl, sizeof(arpl)), EXCP_HLT);
+    assert_in_handler(EXCP06_ILLOP);
+}
+
 /*
  * Virtual-8086 mode (QEMU's TCG checks no data segment limits, so this is
  * not in the v86 guest program): IRET from PL 0 enters v86 with 64 KiB
@@ -1140,6 +1176,7 @@ int main(void)
         cmocka_unit_test(test_segment_checks),
         cmocka_unit_test(test_segment_checks_real_mode),
         cmocka_unit_test(test_cs_limit_real_mode),
+        cmocka_unit_test(test_arpl),
         cmocka_unit_test(test_v86_mode),
         cmocka_unit_test(test_stack_frame_limits),
         cmocka_unit_test(test_debug_general_detect),
