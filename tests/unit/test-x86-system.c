@@ -491,6 +491,42 @@ static void test_cs_limit_real_mode(void **state)
     assert_int_equal(E.rip, 0x10001);
 }
 
+/* An undefined opcode: #UD, logged once under -d unimp; UD2 never. */
+static void test_undefined_opcode_logged_once(void **state)
+{
+    static const uint8_t undef[] = { 0x0f, 0x04 };
+    static const uint8_t ud2[] = { 0x0f, 0x0b };
+    char path[] = "/tmp/osprey-unimp-XXXXXX";
+    char buf[512] = { 0 };
+    int fd = mkstemp(path);
+    FILE *f;
+
+    assert_true(fd >= 0);
+    close(fd);
+    assert_true(qemu_set_log_filename(path, &error_abort));
+    qemu_set_log(LOG_UNIMP);
+    for (int i = 0; i < 3; i++) {
+        fresh();
+        protected_mode();
+        assert_int_equal(run_at(CODE, undef, sizeof(undef)), EXCP_HLT);
+        assert_in_handler(EXCP06_ILLOP);
+        fresh();
+        protected_mode();
+        assert_int_equal(run_at(CODE, ud2, sizeof(ud2)), EXCP_HLT);
+        assert_in_handler(EXCP06_ILLOP);
+    }
+    assert_true(qemu_set_log_filename(NULL, &error_abort));
+    qemu_set_log(0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_true(fread(buf, 1, sizeof(buf) - 1, f) > 0);
+    fclose(f);
+    unlink(path);
+    assert_non_null(strstr(buf, "opcode 0f 04 at 0008:00007000"));
+    assert_null(strstr(strstr(buf, "0f 04") + 1, "0f 04"));   /* once */
+    assert_null(strstr(buf, "0f 0b"));
+}
+
 /* ARPL: raises the destination's RPL to the source's, ZF says so; #UD in
  * real mode (in 64-bit mode 63 is MOVSXD). */
 static void test_arpl(void **state)
@@ -1177,6 +1213,7 @@ int main(void)
         cmocka_unit_test(test_segment_checks_real_mode),
         cmocka_unit_test(test_cs_limit_real_mode),
         cmocka_unit_test(test_arpl),
+        cmocka_unit_test(test_undefined_opcode_logged_once),
         cmocka_unit_test(test_v86_mode),
         cmocka_unit_test(test_stack_frame_limits),
         cmocka_unit_test(test_debug_general_detect),
