@@ -41,6 +41,19 @@ static inline uint64_t current_pc(const CPUX86State *env)
     return (env->hflags & HF_CS64_MASK) ? pc : (uint32_t)pc;
 }
 
+/*
+ * Under a CS limit (HF_CSLIM) a TB may run only if it ends within the
+ * limit: the limit is not part of the key, so a TB translated under a
+ * larger one can reach beyond it.
+ */
+static inline bool tb_in_cs_limit(const CPUX86State *env,
+                                  const TranslationBlock *tb)
+{
+    return !(tb->flags & HF_CSLIM_MASK) ||
+           (uint64_t)(uint32_t)env->rip + tb->size <=
+           (uint64_t)env->segs[R_CS].limit + 1;
+}
+
 TranslationBlock *tb_lookup(CPUX86State *env)
 {
     TCGCPUState *tcg = env->tcg;
@@ -58,6 +71,10 @@ TranslationBlock *tb_lookup(CPUX86State *env)
                !__atomic_load_n(&tb->invalid, __ATOMIC_RELAXED))) {
         tcg->jc_hits++;
         return tb;
+    }
+    if (unlikely(flags & HF_CSLIM_MASK) &&
+        (uint32_t)env->rip > env->segs[R_CS].limit) {
+        return NULL;     /* translation raises #GP(0), before any #PF */
     }
     /* May raise the fetch fault, with rip at this TB's first byte. */
     phys_pc = get_page_addr_code(env, pc);
@@ -151,6 +168,11 @@ static int __attribute__((noinline)) cpu_exec_loop(CPUX86State *env,
             if (last && tb_flush_count() == flushes) {
                 tb_add_jump(last, n, env->rip, tb);
             }
+        }
+        if (unlikely(!tb_in_cs_limit(env, tb))) {
+            tb_exec_uncached(env);     /* stops at the limit */
+            last = NULL;
+            continue;
         }
         if (unlikely(qemu_loglevel_mask(CPU_LOG_TB_CPU | CPU_LOG_EXEC))) {
             x86_log_tb_exec(env, tb);

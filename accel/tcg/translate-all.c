@@ -23,7 +23,13 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns)
     uint64_t rip = env->rip;
     uint64_t pc = code64 ? cs_base + rip : (uint32_t)(cs_base + rip);
     uint8_t buf[X86_MAX_INSN_LEN + 1];
+    /* Code bytes left before the CS limit (HF_CSLIM), or no bound. */
+    uint64_t room = UINT64_MAX;
 
+    if (env->hflags & HF_CSLIM_MASK) {
+        uint32_t eip = rip, limit = env->segs[R_CS].limit;
+        room = eip > limit ? 0 : (uint64_t)limit - eip + 1;
+    }
     tb->pc = pc;
     tb->cs_base = cs_base;
     tb->flags = env->hflags;
@@ -34,17 +40,25 @@ void tb_gen_code(CPUX86State *env, TranslationBlock *tb, int max_insns)
 
     while (tb->icount < max_insns) {
         DecodedInsn *d = &tb->insns[tb->icount];
-        int avail = fetch(env, pc, buf);
-        int len = x86_decode(env->hflags, buf, avail, d);
+        int avail = room ? fetch(env, pc, buf) : 0;
+        bool at_limit = room < (uint64_t)avail || room == 0;
+        int len = x86_decode(env->hflags, buf, at_limit ? (int)room : avail, d);
 
         if (len == 0) {
             if (tb->icount) {
                 break;   /* let the next TB take the fault, precisely */
             }
+            if (at_limit) {
+                /* the instruction reaches beyond the CS limit */
+                raise_exception_err(env, EXCP0D_GPF, 0);
+            }
             /* Touch the first missing byte: the memory layer raises the
              * fetch fault (#PF, or #GP beyond RAM). */
             env->mem_ops->load(env, pc + avail, 1, MMU_INST_FETCH);
             raise_exception_err(env, EXCP0D_GPF, 0);
+        }
+        if (room != UINT64_MAX) {
+            room -= len;
         }
         tb->icount++;
         tb->size += len;

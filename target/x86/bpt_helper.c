@@ -8,8 +8,12 @@
  * instruction breakpoint on it (a fault, suppressed by EFLAGS.RF); the
  * softmmu sends accesses to pages a data breakpoint covers to its slow
  * path (TLB_WATCHPOINT), which records hits with
- * x86_check_data_breakpoint; a completed instruction with hits then
- * traps with #DB (x86_debug_after_insn).
+ * x86_check_data_breakpoint, and the port I/O instructions record I/O
+ * breakpoint hits (DR7 R/W 10b, only with CR4.DE) with
+ * x86_check_io_breakpoint; a completed instruction with hits then traps
+ * with #DB (x86_debug_after_insn).  A REP INS/OUTS stops after the
+ * iteration that hit, rip still on it, so the trap comes between
+ * iterations as the SDM has it.
  */
 #include "util/osdep.h"
 #include "seg_helper.h"
@@ -50,8 +54,13 @@ void x86_dr7_update(CPUX86State *env)
         case DR7_TYPE_RW:
             active |= DBG_DATA;
             break;
-        default:
-            break;    /* I/O breakpoints (CR4.DE): not implemented */
+        case DR7_TYPE_IO:
+            /* Without CR4.DE the SDM leaves R/W=10b undefined: no
+             * breakpoint (QEMU 7.2's TCG fires it regardless). */
+            if (env->cr[4] & CR4_DE_MASK) {
+                active |= DBG_IO;
+            }
+            break;
         }
     }
     env->dbg_active = active;
@@ -105,6 +114,28 @@ void x86_check_data_breakpoint(CPUX86State *env, uint64_t addr, int size,
             env->dbg_hits |= 1u << i;
         }
     }
+}
+
+bool x86_check_io_breakpoint_slow(CPUX86State *env, uint32_t port, int size)
+{
+    uint64_t dr7 = env->dr[7];
+    uint32_t hits = 0;
+
+    for (int i = 0; i < 4; i++) {
+        int len;
+        uint32_t start;
+
+        if (!bp_enabled(dr7, i) || bp_type(dr7, i) != DR7_TYPE_IO) {
+            continue;
+        }
+        len = bp_len(dr7, i);
+        start = (uint16_t)env->dr[i] & ~(uint32_t)(len - 1);
+        if (start < port + size && start + len > port) {
+            hits |= 1u << i;
+        }
+    }
+    env->dbg_hits |= hits;
+    return hits != 0;
 }
 
 void x86_check_insn_breakpoint(CPUX86State *env)

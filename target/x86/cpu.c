@@ -355,6 +355,9 @@ void x86_update_hflags(CPUX86State *env)
         hf |= HF_ADDSEG_MASK;
     }
     if (!(hf & HF_CS64_MASK)) {
+        if (env->segs[R_CS].limit != 0xffffffff) {
+            hf |= HF_CSLIM_MASK;
+        }
         for (int i = 0; i < R_SEG_COUNT; i++) {
             if (seg_needs_check(&env->segs[i], hf)) {
                 hf |= 1u << (HF_SEGCHK_SHIFT + i);

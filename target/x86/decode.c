@@ -21,6 +21,7 @@
 #include "insns-sse.def"
 #undef X86_SSE_OP
 extern const X86Family x86_fam_nop;   /* 90 without REX.B */
+extern const X86Family x86_fam_arpl;  /* 63 outside 64-bit mode */
 
 /* Group ids, one per X86_GROUP_OP group name in insns.def. */
 enum {
@@ -450,6 +451,8 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
         handler = x86_op_gp0;
     } else if (!e->family) {
         handler = NULL;
+    } else if (!code64 && map == 0 && b == 0x63) {
+        handler = x86_fam_arpl.h[0][0];   /* MOVSXD's opcode: r/m16, r16 */
     } else if ((code64 && (flags & F_INV64)) || (!code64 && (flags & F_ONLY64))) {
         handler = NULL;
     } else if ((flags & F_NEED_F3) && !(prefix & PREFIX_REPZ)) {
@@ -475,6 +478,14 @@ int x86_decode(uint32_t hflags, const uint8_t *buf, int avail, DecodedInsn *d)
          * respect to the other vCPUs. */
         d->locked = handler;
         handler = x86_op_locked;
+    } else if ((hflags & HF_CSLIM_MASK) &&
+               ((flags & (F_JB | F_JZ)) ||
+                (map == 0 && (b == 0xc2 || b == 0xc3 ||
+                              (b == 0xff && (d->modrm_reg3 == 2 ||
+                                             d->modrm_reg3 == 4)))))) {
+        /* near branch under a CS limit: its target is checked */
+        d->locked = handler;
+        handler = x86_op_cs_limit;
     }
     if (flags & F_END) {
         d->flags |= INSN_END_TB;

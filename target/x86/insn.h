@@ -54,6 +54,7 @@ typedef struct X86Family {
 void x86_op_undefined(CPUX86State *env, const DecodedInsn *d);
 void x86_op_gp0(CPUX86State *env, const DecodedInsn *d);
 void x86_op_locked(CPUX86State *env, const DecodedInsn *d);
+void x86_op_cs_limit(CPUX86State *env, const DecodedInsn *d);
 
 /*
  * Family instantiation.  BODY is an always-inline function

@@ -247,6 +247,7 @@ static int cpu_post_load(void *opaque, int version_id)
     }
     env->hflags &= HF_CPL_MASK | HF_INHIBIT_IRQ_MASK | HF_SMM_MASK;
     x86_update_hflags(env);
+    x86_dr7_update(env);       /* dbg_active follows the loaded DR7 and CR4 */
     env->exception_index = EXCP_NONE;
     env->old_exception = -1;
     if (env->cpu) {

@@ -98,15 +98,21 @@ static uint64_t cr4_valid_bits(CPUX86State *env)
 
 void x86_write_cr4(CPUX86State *env, uint64_t val)
 {
+    uint64_t changed;
+
     if ((val & ~cr4_valid_bits(env)) ||
         ((env->hflags & HF_LMA_MASK) && !(val & CR4_PAE_MASK))) {
         raise_exception_err(env, EXCP0D_GPF, 0);
     }
-    if ((env->cr[4] ^ val) & (CR4_PGE_MASK | CR4_PAE_MASK | CR4_PSE_MASK)) {
+    changed = env->cr[4] ^ val;
+    if (changed & (CR4_PGE_MASK | CR4_PAE_MASK | CR4_PSE_MASK)) {
         x86_tlb_flush(env);
     }
     env->cr[4] = val;
     x86_update_hflags(env);
+    if (changed & CR4_DE_MASK) {
+        x86_dr7_update(env);    /* I/O breakpoints come and go with DE */
+    }
 }
 
 void x86_write_dr(CPUX86State *env, int reg, uint64_t val)

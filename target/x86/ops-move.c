@@ -4,16 +4,64 @@
  */
 #include "util/osdep.h"
 #include "insn.h"
+#include "util/log.h"
 
 /* ---- #UD and friends ---- */
+
+/*
+ * An opcode the decoder has no handler for.  The first time each one
+ * (map and opcode byte) is met, -d unimp logs it: the guest may have
+ * expected it to exist.  UD0/UD1/UD2, undefined on purpose (Linux's BUG
+ * and WARN), are not logged.
+ */
 void x86_op_undefined(CPUX86State *env, const DecodedInsn *d)
 {
+    static const char *const map_name[4] = { "", "0f ", "0f 38 ", "0f 3a " };
+    /* Bitmaps of opcodes already logged, per map: process-wide, as the log. */
+    static uint32_t logged[4][256 / 32];
+    bool on_purpose = d->map == 1 &&
+                      (d->opcode == 0x0b || d->opcode == 0xb9 || d->opcode == 0xff);
+
+    if (unlikely(qemu_loglevel_mask(LOG_UNIMP)) && !on_purpose) {
+        uint32_t bit = 1u << (d->opcode & 31);
+        uint32_t old = __atomic_fetch_or(&logged[d->map & 3][d->opcode >> 5], bit,
+                                         __ATOMIC_RELAXED);
+        if (!(old & bit)) {
+            qemu_log_mask(LOG_UNIMP, "x86: opcode %s%02x at %04x:%08" PRIx64
+                          " is undefined or not implemented: #UD\n",
+                          map_name[d->map & 3], d->opcode,
+                          env->segs[R_CS].selector, env->rip);
+        }
+    }
     raise_exception(env, EXCP06_ILLOP);
 }
 
 void x86_op_gp0(CPUX86State *env, const DecodedInsn *d)
 {
     raise_exception_err(env, EXCP0D_GPF, 0);
+}
+
+/*
+ * A near branch in a TB translated with HF_CSLIM (a CS limit below
+ * 4 GiB): d->locked is the branch's own handler.  A taken branch whose
+ * target lies beyond the limit raises #GP(0) on the branch itself, with
+ * the registers it changed (stack pointer, LOOP's counter, rip) as they
+ * were; the return address a CALL stored below the stack pointer is not
+ * architectural state.  A branch that falls through to the next
+ * instruction leaves the check to that instruction's fetch.
+ */
+void x86_op_cs_limit(CPUX86State *env, const DecodedInsn *d)
+{
+    uint64_t rip = env->rip, rsp = env->regs[R_ESP], rcx = env->regs[R_ECX];
+
+    d->locked(env, d);
+    if (unlikely(env->rip > env->segs[R_CS].limit) &&
+        env->rip != rip + d->len) {
+        env->rip = rip;
+        env->regs[R_ESP] = rsp;
+        env->regs[R_ECX] = rcx;
+        raise_exception_err(env, EXCP0D_GPF, 0);
+    }
 }
 
 static void nop(CPUX86State *env, const DecodedInsn *d)

@@ -217,6 +217,7 @@ static void do_in(CPUX86State *env, const DecodedInsn *d, uint32_t port)
 
     x86_check_io(env, port, 1 << ot);
     set_reg(env, ot, R_EAX, x86_port_in(env, port, 1 << ot));
+    x86_check_io_breakpoint(env, port, 1 << ot);
     next_insn(env, d);
 }
 static void do_out(CPUX86State *env, const DecodedInsn *d, uint32_t port)
@@ -225,6 +226,7 @@ static void do_out(CPUX86State *env, const DecodedInsn *d, uint32_t port)
 
     x86_check_io(env, port, 1 << ot);
     x86_port_out(env, port, get_reg(env, ot, R_EAX), 1 << ot);
+    x86_check_io_breakpoint(env, port, 1 << ot);
     next_insn(env, d);
 }
 static void in_ai(CPUX86State *env, const DecodedInsn *d) { do_in(env, d, (uint8_t)d->imm); }
@@ -268,6 +270,9 @@ static void io_string(CPUX86State *env, const DecodedInsn *d, bool out)
         }
         if (rep) {
             set_reg(env, d->aflag, R_ECX, get_reg(env, d->aflag, R_ECX) - 1);
+        }
+        if (x86_check_io_breakpoint(env, port, n)) {
+            break;     /* the #DB trap comes after this iteration */
         }
     }
     if (!rep || get_reg(env, d->aflag, R_ECX) == 0) {
@@ -410,6 +415,40 @@ GEN_MEM(sgdt, sgdt)
 GEN_MEM(sidt, sidt)
 GEN_MEM(lgdt, lgdt)
 GEN_MEM(lidt, lidt)
+
+/*
+ * ARPL r/m16, r16 (#UD in real and virtual-8086 mode): raise the RPL of
+ * the selector in r/m16 to that of r16; ZF says whether it changed.
+ */
+static void arpl(CPUX86State *env, const DecodedInsn *d)
+{
+    uint32_t src = get_reg(env, MO_16, d->reg), dst;
+    uint64_t addr = 0;
+
+    if (!x86_pe(env) || (env->eflags & VM_MASK)) {
+        raise_exception(env, EXCP06_ILLOP);
+    }
+    if (d->mod != 3) {
+        addr = d->addr(env, d);
+        dst = ld(env, addr, MO_16);
+    } else {
+        dst = get_reg(env, MO_16, d->rm);
+    }
+    if ((dst & 3) >= (src & 3)) {
+        cpu_load_eflags(env, 0, CC_Z);
+        next_insn(env, d);
+        return;
+    }
+    dst = (dst & ~3u) | (src & 3);
+    if (d->mod != 3) {
+        st(env, addr, dst, MO_16);
+    } else {
+        set_reg(env, MO_16, d->rm, dst);
+    }
+    cpu_load_eflags(env, CC_Z, CC_Z);
+    next_insn(env, d);
+}
+GEN_ANY(arpl, arpl)
 
 static void smsw(CPUX86State *env, const DecodedInsn *d)
 {

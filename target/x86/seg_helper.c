@@ -733,6 +733,9 @@ static void do_interrupt_protected(CPUX86State *env, int vector, int is_int,
     dpl = (e2 & DESC_C_MASK) ? cpl : desc_dpl(e2);
     shift = type >> 3;
     size = shift ? 4 : 2;
+    if ((shift ? offset : offset & 0xffff) > desc_limit(e1, e2)) {
+        raise_exception_err(env, EXCP0D_GPF, 0);   /* before any push */
+    }
 
     new_stack = dpl < cpl;
     if (new_stack) {
@@ -902,6 +905,15 @@ void x86_cpu_do_hw_interrupt(CPUX86State *env, int vector)
 
 /* ---- far transfers --------------------------------------------------- */
 
+/* Real and virtual-8086 mode: the target must lie within the cached CS
+ * limit (64 KiB, or what big real mode left), which the load keeps. */
+static void real_check_target(CPUX86State *env, uint64_t rip)
+{
+    if (rip > env->segs[R_CS].limit) {
+        raise_exception_err(env, EXCP0D_GPF, 0);
+    }
+}
+
 static void real_far_transfer(CPUX86State *env, uint32_t sel, uint64_t rip)
 {
     env->segs[R_CS].selector = sel;
@@ -1038,6 +1050,7 @@ void x86_far_jmp(CPUX86State *env, uint32_t sel, uint64_t rip, uint64_t next_rip
 
     sel &= 0xffff;
     if (!x86_pe(env) || (env->eflags & VM_MASK)) {
+        real_check_target(env, rip);
         real_far_transfer(env, sel, rip);
         return;
     }
@@ -1076,10 +1089,12 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
 {
     uint32_t e1, e2, gate_cs, ss = 0, ss_e1 = 0, ss_e2 = 0, esp32;
     int cpl = x86_cpl(env), dpl, size = 1 << ot, param_count;
-    Stack s, old;
+    uint64_t params[32];   /* the gate's 5-bit parameter count */
+    Stack s, old, room;
 
     sel &= 0xffff;
     if (!x86_pe(env) || (env->eflags & VM_MASK)) {
+        real_check_target(env, rip);
         s = cur_stack(env);
         stack_push(env, &s, size, env->segs[R_CS].selector);
         stack_push(env, &s, size, next_rip);
@@ -1120,6 +1135,7 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
     }
     read_call_gate(env, sel, e1, e2, &gate_cs, &rip);
     load_gate_target(env, gate_cs, &e1, &e2, cpl);
+    check_target(env, e1, e2, rip);
     dpl = desc_dpl(e2);
     old = cur_stack(env);
     if (!(e2 & DESC_C_MASK) && dpl < cpl) {
@@ -1132,11 +1148,26 @@ void x86_far_call(CPUX86State *env, uint32_t sel, uint64_t rip, int ot,
             check_inner_ss(env, ss, dpl, &ss_e1, &ss_e2);
             s = new_stack32(ss, ss_e1, ss_e2, esp32);
         }
+        /*
+         * Before anything is written: the parameters must lie within the
+         * old SS (#SS(0)), and the new stack must have room for SS:ESP,
+         * the parameters and CS:EIP (#SS(new SS)).
+         */
+        for (int i = 0; i < param_count; i++) {
+            Stack p = old;
+
+            p.sp = (old.sp + i * size) & old.mask;
+            stack_check(env, &p, size);
+            params[i] = env->mem_ops->load(env, wrap_linear(env, p.base + p.sp),
+                                           size, MMU_DATA_LOAD);
+        }
+        room = s;
+        room.sp = (s.sp - (4 + param_count) * size) & s.mask;
+        stack_check(env, &room, (4 + param_count) * size);
         stack_push(env, &s, size, env->segs[R_SS].selector);
         stack_push(env, &s, size, env->regs[R_ESP]);
         for (int i = param_count - 1; i >= 0; i--) {
-            uint64_t a = wrap_linear(env, old.base + ((old.sp + i * size) & old.mask));
-            stack_push(env, &s, size, env->mem_ops->load(env, a, size, MMU_DATA_LOAD));
+            stack_push(env, &s, size, params[i]);
         }
         stack_push(env, &s, size, env->segs[R_CS].selector);
         stack_push(env, &s, size, next_rip);
@@ -1240,6 +1271,7 @@ static void ret_protected(CPUX86State *env, int ot, bool is_iret, int addend)
     if (!(e2 & DESC_P_MASK)) {
         raise_exception_err(env, EXCP0B_NOSEG, new_cs & 0xfffc);
     }
+    check_target(env, e1, e2, new_rip);
     s.sp = (s.sp + addend) & s.mask;
 
     if (rpl == cpl && (!(env->hflags & HF_CS64_MASK) || !is_iret)) {
@@ -1312,6 +1344,7 @@ void x86_far_ret(CPUX86State *env, int ot, int addend)
         uint64_t rip = stack_pop(env, &s, 1 << ot);
         uint32_t cs = stack_pop(env, &s, 1 << ot) & 0xffff;
 
+        real_check_target(env, rip);
         set_esp(env, s.sp + addend, s.mask);
         real_far_transfer(env, cs, rip);
         return;
@@ -1360,6 +1393,7 @@ void x86_iret(CPUX86State *env, int ot, uint64_t next_rip)
         if (ot == MO_16) {
             mask &= 0xffff;
         }
+        real_check_target(env, rip);
         set_esp(env, s.sp, s.mask);
         real_far_transfer(env, cs, rip);
         cpu_load_eflags(env, fl, mask);

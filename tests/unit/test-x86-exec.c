@@ -122,7 +122,7 @@ static void test_decode_lengths(void **state)
         { MODE_64, { 0x0f, 0xb8, 0xc0 }, 3, 3, true },   /* POPCNT needs F3 */
         { MODE_64, { 0x8d, 0xc0 }, 2, 2, true },         /* LEA with a register */
         { MODE_64, { 0x0f, 0xc7, 0xc8 }, 3, 3, true },   /* CMPXCHG8B register */
-        { MODE_32, { 0x63, 0xc0 }, 2, 2, true },         /* ARPL: later slice */
+        { MODE_32, { 0x63, 0xc0 }, 2, 2, false },        /* ARPL */
         { MODE_64, { 0xff, 0xff }, 2, 2, true },         /* FF /7 */
         { MODE_64, { 0x8c, 0xf0 }, 2, 2, false },        /* decodes; #UD at run */
     };

@@ -436,6 +436,134 @@ static void test_segment_checks_real_mode(void **state)
 }
 
 /*
+ * The CS limit in real mode (64 KiB; QEMU's TCG does not check it, so
+ * this is not in the cslimit guest program): a near JMP with a 32-bit
+ * target beyond it, an instruction straddling it and a 32-bit far RET
+ * beyond it #GP(0) with IP on the instruction, registers unchanged.
+ */
+static void real_mode_gp_at(const uint8_t *code, size_t len, uint16_t ip)
+{
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.idt.base = 0;
+    E.idt.limit = 0x3ff;
+    ram_put(13 * 4, (uint16_t[]){ HANDLERS + 13 * 16, 0 }, 4);
+    E.regs[R_ESP] = 0x8000;
+    assert_true(E.hflags & HF_CSLIM_MASK);
+    assert_int_equal(run_at(ip, code, len), EXCP_HLT);
+    assert_in_handler(EXCP0D_GPF);
+    assert_int_equal(E.regs[R_ESP], 0x8000 - 6);
+    assert_int_equal(ram_get(0x8000 - 6, 2), ip);        /* IP of the fault */
+}
+
+static void test_cs_limit_real_mode(void **state)
+{
+    /* jmp dword 0x10000 (o32 E9 rel32) from CODE */
+    static const uint8_t jmp32[] = { 0x66, 0xe9, 0xfa, 0x8f, 0x00, 0x00 };
+    static const uint8_t mov_ax[] = { 0xb8, 0x34, 0x12 };  /* 0xfffe..0x10000 */
+    static const uint8_t retf32[] = { 0x66, 0xcb };
+
+    real_mode_gp_at(jmp32, sizeof(jmp32), CODE);
+
+    real_mode_gp_at(mov_ax, sizeof(mov_ax), 0xfffe);
+    assert_int_equal(E.regs[R_EAX] & 0xffff, 0);
+
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.idt.base = 0;
+    E.idt.limit = 0x3ff;
+    ram_put(13 * 4, (uint16_t[]){ HANDLERS + 13 * 16, 0 }, 4);
+    ram_put(0x7ff8, (uint32_t[]){ 0x10000, 0 }, 8);       /* EIP, CS */
+    E.regs[R_ESP] = 0x7ff8;
+    assert_int_equal(run_at(CODE, retf32, sizeof(retf32)), EXCP_HLT);
+    assert_in_handler(EXCP0D_GPF);
+    assert_int_equal(E.regs[R_ESP], 0x7ff8 - 6);          /* nothing popped */
+    assert_int_equal(ram_get(0x7ff8 - 6, 2), CODE);
+
+    /* the same jump within a 4 GiB (big real mode) limit runs */
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.segs[R_CS].limit = 0xffffffff;
+    x86_update_hflags(&E);
+    assert_false(E.hflags & HF_CSLIM_MASK);
+    test_ram[0x10000] = 0xf4;
+    assert_int_equal(run_at(CODE, jmp32, sizeof(jmp32)), EXCP_HLT);
+    assert_int_equal(E.rip, 0x10001);
+}
+
+/* An undefined opcode: #UD, logged once under -d unimp; UD2 never. */
+static void test_undefined_opcode_logged_once(void **state)
+{
+    static const uint8_t undef[] = { 0x0f, 0x04 };
+    static const uint8_t ud2[] = { 0x0f, 0x0b };
+    char path[] = "/tmp/osprey-unimp-XXXXXX";
+    char buf[512] = { 0 };
+    int fd = mkstemp(path);
+    FILE *f;
+
+    assert_true(fd >= 0);
+    close(fd);
+    assert_true(qemu_set_log_filename(path, &error_abort));
+    qemu_set_log(LOG_UNIMP);
+    for (int i = 0; i < 3; i++) {
+        fresh();
+        protected_mode();
+        assert_int_equal(run_at(CODE, undef, sizeof(undef)), EXCP_HLT);
+        assert_in_handler(EXCP06_ILLOP);
+        fresh();
+        protected_mode();
+        assert_int_equal(run_at(CODE, ud2, sizeof(ud2)), EXCP_HLT);
+        assert_in_handler(EXCP06_ILLOP);
+    }
+    assert_true(qemu_set_log_filename(NULL, &error_abort));
+    qemu_set_log(0);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_true(fread(buf, 1, sizeof(buf) - 1, f) > 0);
+    fclose(f);
+    unlink(path);
+    assert_non_null(strstr(buf, "opcode 0f 04 at 0008:00007000"));
+    assert_null(strstr(strstr(buf, "0f 04") + 1, "0f 04"));   /* once */
+    assert_null(strstr(buf, "0f 0b"));
+}
+
+/* ARPL: raises the destination's RPL to the source's, ZF says so; #UD in
+ * real mode (in 64-bit mode 63 is MOVSXD). */
+static void test_arpl(void **state)
+{
+    static const uint8_t arpl[] = { 0x63, 0xd8, 0xf4 };   /* arpl ax, bx; hlt */
+    static const uint8_t arpl_mem[] = { 0x63, 0x1d, 0x00, 0x06, 0x00, 0x00, 0xf4 };
+
+    fresh();
+    protected_mode();
+    E.regs[R_EAX] = 0xabcd0010;
+    E.regs[R_EBX] = 0x3;
+    assert_int_equal(run_at(CODE, arpl, sizeof(arpl)), EXCP_HLT);
+    assert_int_equal(E.regs[R_EAX], 0xabcd0013);
+    assert_true(cpu_compute_eflags(&E) & CC_Z);
+    E.regs[R_EBX] = 0x2;                                   /* lower: no change */
+    assert_int_equal(run_at(CODE, arpl, sizeof(arpl)), EXCP_HLT);
+    assert_int_equal(E.regs[R_EAX], 0xabcd0013);
+    assert_false(cpu_compute_eflags(&E) & CC_Z);
+
+    /* arpl [0x600], bx */
+    ram_put(0x600, (uint16_t[]){ 0x0029 }, 2);
+    E.regs[R_EBX] = 0x3;
+    assert_int_equal(run_at(CODE, arpl_mem, sizeof(arpl_mem)), EXCP_HLT);
+    assert_int_equal(ram_get(0x600, 2), 0x002b);
+    assert_true(cpu_compute_eflags(&E) & CC_Z);
+
+    fresh();
+    x86_cpu_set_real_mode(&E);
+    E.idt.base = 0;
+    E.idt.limit = 0x3ff;
+    ram_put(6 * 4, (uint16_t[]){ HANDLERS + 6 * 16, 0 }, 4);
+    E.regs[R_ESP] = 0x8000;
+    assert_int_equal(run_at(CODE, arpl, sizeof(arpl)), EXCP_HLT);
+    assert_in_handler(EXCP06_ILLOP);
+}
+
+/*
  * Virtual-8086 mode (QEMU's TCG checks no data segment limits, so this is
  * not in the v86 guest program): IRET from PL 0 enters v86 with 64 KiB
  * segments based at selector << 4; a word at offset 0xffff #GPs, and the
@@ -1083,6 +1211,9 @@ int main(void)
         cmocka_unit_test(test_protected_exceptions),
         cmocka_unit_test(test_segment_checks),
         cmocka_unit_test(test_segment_checks_real_mode),
+        cmocka_unit_test(test_cs_limit_real_mode),
+        cmocka_unit_test(test_arpl),
+        cmocka_unit_test(test_undefined_opcode_logged_once),
         cmocka_unit_test(test_v86_mode),
         cmocka_unit_test(test_stack_frame_limits),
         cmocka_unit_test(test_debug_general_detect),

@@ -169,6 +169,17 @@ typedef struct SegmentCache {
  */
 #define HF_SEGCHK_SHIFT 12
 #define HF_SEGCHK_MASK  (0x3fu << HF_SEGCHK_SHIFT)
+/*
+ * CS has a limit below 4 GiB (never set in 64-bit mode, where code has
+ * no limit): instruction fetches and near branch targets are checked
+ * against segs[R_CS].limit (#GP(0)).  The limit itself is not part of a
+ * TB's key: a TB translated with the bit set stops before the limit, and
+ * the execution loop runs one whose end lies beyond the current limit
+ * (translated under a larger one) afresh instead.  Near branches in such
+ * TBs check their target (x86_op_cs_limit).  Flat code never has it.
+ */
+#define HF_CSLIM_SHIFT  18
+#define HF_CSLIM_MASK   (1u << HF_CSLIM_SHIFT)
 
 #define MSR_STORE_COUNT 32
 
@@ -262,6 +273,7 @@ typedef struct X86CPUConfig {
 /* CPUX86State.dbg_active: what DR7 enables. */
 #define DBG_EXEC      (1u << 0)   /* an instruction breakpoint */
 #define DBG_DATA      (1u << 1)   /* a data breakpoint */
+#define DBG_IO        (1u << 2)   /* an I/O breakpoint (CR4.DE) */
 /* x86_watchpoint_page: which accesses to a page a breakpoint covers. */
 #define DBG_WATCH_READ  (1u << 0)
 #define DBG_WATCH_WRITE (1u << 1)
@@ -564,6 +576,18 @@ void x86_check_data_breakpoint(CPUX86State *env, uint64_t addr, int size,
                                bool is_write);
 void x86_check_insn_breakpoint(CPUX86State *env);
 bool x86_debug_after_insn(CPUX86State *env);
+/*
+ * IN/OUT/INS/OUTS after the access to size bytes at port: records the
+ * I/O breakpoints (DR7 R/W 10b, with CR4.DE) it hits, which trap like
+ * data breakpoints; returns whether one was hit.  Cheap while none is on.
+ */
+bool x86_check_io_breakpoint_slow(CPUX86State *env, uint32_t port, int size);
+static inline bool x86_check_io_breakpoint(CPUX86State *env, uint32_t port,
+                                           int size)
+{
+    return unlikely(env->dbg_active & DBG_IO) &&
+           x86_check_io_breakpoint_slow(env, port, size);
+}
 /* MOV DR with DR7.GD set: #DB with DR6.BD. */
 void x86_check_general_detect(CPUX86State *env);
 /* CPUID for leaf/subleaf from env->cfg. */

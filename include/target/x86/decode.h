@@ -35,8 +35,10 @@ typedef uint64_t X86AddrFn(CPUX86State *env, const DecodedInsn *d);
 
 struct DecodedInsn {
     X86Handler *handler;
-    X86Handler *locked;    /* LOCK-prefixed forms: the real handler, run by
-                            * x86_op_locked under the guest-atomic lock */
+    X86Handler *locked;    /* the real handler behind a wrapper: LOCK-
+                            * prefixed forms (x86_op_locked, under the
+                            * guest-atomic lock), near branches under a CS
+                            * limit (x86_op_cs_limit) */
     X86AddrFn *addr;       /* memory operand, NULL for a register operand */
     uint64_t imm;          /* immediate, sign- or zero-extended as the form wants;
                             * rel branches: the displacement */

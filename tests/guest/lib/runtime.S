@@ -270,6 +270,27 @@ tap_check32:
     popl %eax
     ret
 
+/*
+ * is_osprey32: ZF clear when CPUID's hypervisor leaf (0x40000000) says
+ * "OspreyOsprey".  For checks of behaviour QEMU's TCG does not implement:
+ * the programs run them under Osprey and report them as skipped elsewhere.
+ * Registers preserved.
+ */
+    .globl is_osprey32
+is_osprey32:
+    pushal
+    movl $0x40000000, %eax
+    cpuid
+    cmpl $0x7270734f, %ebx      /* EBX "Ospr" */
+    jne 1f
+    cmpl $0x734f7965, %ecx      /* ECX "eyOs" */
+1:  popal
+    jne 2f
+    cmpl $1, %esp               /* equal: ZF clear (ESP is never 1) */
+    ret
+2:  cmpl %esp, %esp             /* ZF set */
+    ret
+
 /* tap_skip32: ESI = description; counts as a pass. */
     .globl tap_skip32
 tap_skip32:

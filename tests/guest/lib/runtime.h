@@ -155,6 +155,12 @@
 .endm
 
 /*
+ * Checks of behaviour QEMU's TCG does not implement: "call is_osprey32"
+ * leaves ZF clear under Osprey (CPUID hypervisor leaf "OspreyOsprey");
+ * elsewhere the program reports those checks with SKIP.
+ */
+
+/*
  * Arm exception recovery: the next exception resumes at label (once).
  * Resets the recorded vector to NO_VECTOR.
  */
