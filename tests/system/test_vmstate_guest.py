@@ -20,22 +20,24 @@ import time
 
 import pytest
 
-from conftest import BUILD, ROOT
 from guest import MIGRATION_TIMEOUT, QmpVm, free_port, start
 from test_guest_programs import guest_programs, osprey_runs_pc  # noqa: F401
 from test_snapshot import QEMU_IMG, qemu_img
 
-GUEST_SRC = ROOT / "tests" / "guest"
 RECORD_RE = re.compile(r"^count (\d+) hash 0x([0-9a-f]{8})\n", re.M)
 BUF_PAGES = 256
 PAGE_WORDS = 1024
 STEP = 0.1                  # the guest's pace, seconds
 
 
-def buffer_hash(n, _cache={}):
-    """The hash hashcount prints at count n (see tests/guest/hashcount.S)."""
-    if n in _cache:
-        return _cache[n]
+_hashes = {}
+
+
+def buffer_hash(n):
+    """The hash hashcount prints at count n (see tests/guest/hashcount.S):
+    slow in Python (about 0.3 s), so used for a few counts only."""
+    if n in _hashes:
+        return _hashes[n]
     h = 0x811c9dc5
     for p in range(BUF_PAGES):
         high = p << 20
@@ -43,7 +45,7 @@ def buffer_hash(n, _cache={}):
             m = n - ((n - i) % PAGE_WORDS)
             h = ((h ^ ((m ^ high) if m >= 1 else 0)) * 0x01000193) \
                 & 0xffffffff
-    _cache[n] = h
+    _hashes[n] = h
     return h
 
 
@@ -281,12 +283,12 @@ def test_save_load_save_identical_device_sections(osprey, hashcount,
 # ---- 3. live migration ----------------------------------------------------
 
 @pytest.fixture(scope="module")
-def reference(osprey, tmp_path_factory):
+def reference(osprey, guest_programs, tmp_path_factory):  # noqa: F811
     """hashes(n): {count: hash} for counts 1..n from an uninterrupted run
     of the fast guest (kept paused between uses)."""
     if not osprey_runs_pc(osprey):
         pytest.skip("pc machine not available yet")
-    kernel = BUILD / "guest-tests" / "hashcount.elf"
+    kernel = guest_programs / "hashcount.elf"
     vm = QmpVm(osprey, tmp_path_factory.mktemp("reference"), "ref", ["-S"],
                kernel=kernel, append="forever fast")
 
