@@ -543,14 +543,24 @@ static const VMStateDescription vmstate_pit_counting = {
 /*
  * The loaded counter 0 drives IRQ 0 again and its timer fires at the
  * saved next transition, so the tick keeps its phase across a load.
+ *
+ * The line goes back to the level the source left it at, which holds
+ * until the next transition: not the output at the loaded time, which
+ * differs when the VM stopped after a transition was due but before its
+ * timer ran.  That transition is the timer's to make once the VM runs,
+ * as on the source; made here, it would set bits in the PIC's and the
+ * IOAPIC's IRR during the load, and save -> load -> save would not give
+ * the same stream.
  */
 static int pit_post_load(void *opaque, int version_id)
 {
     PITCommonState *pit = opaque;
     PITChannelState *s = &pit->channels[0];
+    int64_t at = s->next_transition_time >= 0 ?
+                 s->next_transition_time - 1 :
+                 qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
-    qemu_set_irq(pit->irq,
-                 pit_get_out(s, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL)));
+    qemu_set_irq(pit->irq, pit_get_out(s, at));
     if (s->next_transition_time >= 0) {
         timer_mod_ns(pit->irq_timer, s->next_transition_time);
     } else {

@@ -17,6 +17,15 @@ def osprey():
     return str(path)
 
 
+@pytest.fixture
+def vms():
+    """QmpVm processes started by a test (guest.start), killed after it."""
+    started = []
+    yield started
+    for vm in started:
+        vm.close()
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "qemu: runs qemu-system-x86_64 (deselect: -m 'not qemu')")

@@ -20,7 +20,8 @@ import time
 import pytest
 
 from conftest import BUILD, ROOT
-from guest import SerialGuest
+from guest import MIGRATION_TIMEOUT, QmpVm, SerialGuest, free_port
+from guest import start as guest_start
 from qmp import QMP, QMPError
 
 GUEST_SRC = ROOT / "tests" / "guest"
@@ -28,9 +29,17 @@ MIGCOUNT = BUILD / "guest-tests" / "migcount.elf"
 GUEST = pathlib.Path(os.environ.get("GUEST_DIR", BUILD / "guest"))
 KERNEL = GUEST / "vmlinuz"
 INITRD = GUEST / "initramfs.cpio.gz"
-# Generous: the machine running the tests is shared and loaded.
-MIGRATION_TIMEOUT = 120
 COUNT_RE = re.compile(r"^count 0x([0-9a-f]{8})$", re.M)
+
+
+class Vm(QmpVm):
+    """migcount's counter: "count 0x%08x" lines."""
+    COUNT_RE = COUNT_RE
+    COUNT_BASE = 16
+
+
+def start(vms, *args, **kwargs):
+    return guest_start(vms, *args, cls=Vm, **kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -43,108 +52,6 @@ def migcount():
                        env=dict(os.environ, BUILD=str(BUILD)))
     assert r.returncode == 0, f"build.sh failed:\n{r.stdout}{r.stderr}"
     return MIGCOUNT
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Vm:
-    """An Osprey process with QMP on a unix socket and COM1 in a file."""
-
-    def __init__(self, osprey, tmp, name, args, kernel=None, serial=True,
-                 machine="pc"):
-        self.name = name
-        self.qmp_path = str(tmp / f"{name}.qmp")
-        self.serial_path = tmp / f"{name}.serial"
-        self.stderr_path = tmp / f"{name}.stderr"
-        argv = [osprey, "-M", machine, "-m", "64"]
-        if kernel:
-            argv += ["-kernel", str(kernel), "-append", "forever"]
-        if serial:
-            argv += ["-serial", f"file:{self.serial_path}"]
-        argv += ["-qmp", f"unix:{self.qmp_path},server=on,wait=off", *args]
-        self.stderr = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=self.stderr)
-        self.qmp = QMP.connect_unix(self.qmp_path, timeout=30, wait=30)
-
-    def serial(self):
-        try:
-            return self.serial_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def counts(self):
-        return [int(m, 16) for m in COUNT_RE.findall(self.serial())]
-
-    def wait_counts(self, at_least, timeout=60):
-        deadline = time.monotonic() + timeout
-        while True:
-            counts = self.counts()
-            if len(counts) >= at_least:
-                return counts
-            assert self.proc.poll() is None, \
-                f"{self.name} exited: {self.stderr_text()}"
-            assert time.monotonic() < deadline, \
-                f"{self.name}: {len(counts)} counts, want {at_least}; " \
-                f"{self.qmp.cmd('query-status')} " \
-                f"{self.qmp.cmd('query-migrate')}\n" \
-                f"stderr: {self.stderr_text()[-2000:]}\n" \
-                f"serial: {self.serial()[-500:]}"
-            time.sleep(0.1)
-
-    def stderr_text(self):
-        self.stderr.flush()
-        return self.stderr_path.read_text(errors="replace")
-
-    def status(self):
-        return self.qmp.cmd("query-status")["status"]
-
-    def migration_events(self):
-        """Statuses of the MIGRATION events received so far."""
-        self.qmp.cmd("query-status")      # flush events queued before it
-        return [ev["data"]["status"] for ev in self.qmp.events()
-                if ev["event"] == "MIGRATION"]
-
-    def wait_migration(self, statuses=("completed", "failed", "cancelled"),
-                       timeout=MIGRATION_TIMEOUT):
-        """Poll query-migrate until its status is one of statuses."""
-        deadline = time.monotonic() + timeout
-        while True:
-            info = self.qmp.cmd("query-migrate")
-            if info.get("status") in statuses:
-                return info
-            assert time.monotonic() < deadline, \
-                f"{self.name}: migration still {info}"
-            time.sleep(0.1)
-
-    def close(self):
-        try:
-            self.qmp.close()
-        except OSError:
-            pass
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.stderr.close()
-
-
-@pytest.fixture
-def vms():
-    started = []
-    yield started
-    for vm in started:
-        vm.close()
-
-
-def start(vms, *args, **kwargs):
-    vm = Vm(*args, **kwargs)
-    vms.append(vm)
-    return vm
 
 
 def events_of(vm, name):

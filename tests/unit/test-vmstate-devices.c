@@ -482,6 +482,49 @@ static void test_i8254(void **state)
     qemu_free_irq(line);
 }
 
+/*
+ * Stopped after counter 0's transition was due but before its timer ran
+ * (the clock is set, as a stop between the two leaves it): the load
+ * restores the line as it was and leaves the transition to the timer, so
+ * loading does not move IRQ 0 and save -> load -> save of the interrupt
+ * controllers behind it is the same.
+ */
+static void test_i8254_due_transition_after_load(void **state)
+{
+    static IrqProbe probe;
+    qemu_irq line = qemu_allocate_irq(irq_probe_handler, &probe, 0);
+    int64_t t0;
+    Blob b;
+
+    qdev_connect_gpio_out(M.pit, 0, line);
+    t0 = vnow();
+    outb(0x43, 0x30);           /* counter 0: mode 0, LSB then MSB */
+    outb(0x40, 1000 & 0xff);
+    outb(0x40, 1000 >> 8);
+    advance_to(t0 + pit_ticks_ns(500));
+    assert_int_equal(probe.level, 0);
+    /* Past terminal count; the timer that raises the line has not run. */
+    qemu_clock_set_virtual_ns(t0 + pit_ticks_ns(1500));
+    assert_int_equal(probe.level, 0);
+
+    b = save_dev(M.pit);
+    device_cold_reset(M.pit);
+    load_dev(M.pit, b);
+    assert_resaves_same(M.pit, b);
+    assert_int_equal(probe.level, 0);
+
+    /* The guest runs again: the due transition happens, once. */
+    probe.raises = 0;
+    advance_to(vnow() + 1);
+    assert_int_equal(probe.level, 1);
+    assert_int_equal(probe.raises, 1);
+    advance_to(vnow() + pit_ticks_ns(2000));
+    assert_int_equal(probe.raises, 1);
+    free(b.data);
+    qdev_connect_gpio_out(M.pit, 0, isa_bus_get_irq(M.isa, 0));
+    qemu_free_irq(line);
+}
+
 /* ---- mc146818rtc -------------------------------------------------------- */
 
 static uint8_t cmos_read(uint8_t index)
@@ -1202,6 +1245,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_i8259, setup),
         cmocka_unit_test_setup(test_i8254, setup),
+        cmocka_unit_test_setup(test_i8254_due_transition_after_load, setup),
         cmocka_unit_test_setup(test_rtc, setup),
         cmocka_unit_test_setup(test_i8042, setup),
         cmocka_unit_test_setup(test_cf9, setup),
