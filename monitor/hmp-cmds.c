@@ -596,8 +596,6 @@ static const HMPCommand hmp_cmds[] = {
     { "info", "item:s?", "[subcommand]",
       "show various information about the system state", NULL },
     { "stop", "", "", "stop emulation", hmp_stop },
-    { "block_resize", "device:s,size:o", "device size",
-      "resize a block image", hmp_block_resize },
     { "cont|c", "", "", "resume emulation", hmp_cont },
     { "system_reset", "", "", "reset the system", hmp_system_reset },
     { "system_powerdown", "", "", "send system power down event",
@@ -622,6 +620,8 @@ static const HMPCommand hmp_cmds[] = {
     { "print|p", "fmt:/,val:l", "/fmt expr",
       "print expression value (use $reg for CPU register access)",
       hmp_print },
+    { "block_resize", "device:s,size:o", "device size",
+      "resize a block image", hmp_block_resize },
 };
 
 static const HMPCommand hmp_info_cmds[] = {

@@ -228,6 +228,57 @@ static void test_block_resize_raw_node(void **state)
     free(img);
 }
 
+/*
+ * Shrinking an overlay and growing it again must not bring back the
+ * backing file's data in the regrown range: it reads as zeroes.
+ */
+static void test_block_resize_over_backing(void **state)
+{
+    char *base = xasprintf("%s/base.raw", tmpdir);
+    char *top = xasprintf("%s/top.qcow2", tmpdir);
+    BlockCreateOptions o = { .size = 2 * MiB };
+    Error *err = NULL;
+    uint8_t buf[512];
+
+    assert_int_equal(bdrv_create("raw", base, &o, &err), 0);
+    BlockBackend *blk = blk_new_open(base, "raw", BDRV_O_RDWR, &err);
+    memset(buf, 0xaa, sizeof(buf));
+    for (int64_t off = 0; off < 2 * (int64_t)MiB; off += sizeof(buf)) {
+        assert_int_equal(blk_pwrite(blk, off, sizeof(buf), buf), 0);
+    }
+    blk_unref(blk);
+    BlockCreateOptions ot = { .size = 2 * MiB, .backing_file = base,
+                              .backing_fmt = "raw" };
+    assert_int_equal(bdrv_create("qcow2", top, &ot, &err), 0);
+
+    char *opts = xasprintf("file=%s,format=qcow2,id=top", top);
+    blk = drive_new(opts, false, NULL, &err);
+    assert_non_null(blk);
+    assert_true(qmp_block_resize("top", NULL, 1 * MiB + 512, &err));
+    assert_true(qmp_block_resize("top", NULL, 3 * MiB, &err));
+    assert_int_equal(blk_pread(blk, 1 * MiB, sizeof(buf), buf), 0);
+    assert_int_equal(buf[0], 0xaa);              /* kept */
+    for (int64_t off = 1 * MiB + 512; off < 3 * (int64_t)MiB;
+         off += 64 * KiB - 512) {
+        assert_int_equal(blk_pread(blk, off, sizeof(buf), buf), 0);
+        for (size_t i = 0; i < sizeof(buf); i++) {
+            if (buf[i]) {
+                fail_msg("byte %zu at %" PRId64 " is 0x%x, not 0", i, off,
+                         buf[i]);
+            }
+        }
+    }
+    BdrvCheckResult res = { 0 };
+    assert_int_equal(bdrv_check(blk_bs(blk), &res, 0), 0);
+    assert_int_equal(res.corruptions + res.leaks, 0);
+    blk_unref(blk);
+    free(opts);
+    unlink(top);
+    unlink(base);
+    free(top);
+    free(base);
+}
+
 static int setup(void **state)
 {
     return mkdtemp(tmpdir) ? 0 : -1;
@@ -248,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_drive_new),
         cmocka_unit_test(test_block_resize_qcow2),
         cmocka_unit_test(test_block_resize_raw_node),
+        cmocka_unit_test(test_block_resize_over_backing),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
