@@ -23,6 +23,8 @@ struct BlockBackend {
     pthread_mutex_t lock;       /* serialises requests on the chain */
     atomic_int in_flight;
     void *dev;                  /* the device attached, or NULL */
+    const BlockDevOps *dev_ops; /* its callbacks, or NULL */
+    void *dev_opaque;
     QTAILQ_ENTRY(BlockBackend) link;
 };
 
@@ -206,6 +208,12 @@ void *blk_get_attached_dev(BlockBackend *blk)
     return blk->dev;
 }
 
+void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque)
+{
+    blk->dev_ops = ops;
+    blk->dev_opaque = ops ? opaque : NULL;
+}
+
 int64_t blk_getlength(BlockBackend *blk)
 {
     pthread_mutex_lock(&blk->lock);
@@ -291,6 +299,10 @@ int blk_truncate(BlockBackend *blk, int64_t size, bool shrink, Error **errp)
     pthread_mutex_lock(&blk->lock);
     int ret = bdrv_truncate(blk->root, size, shrink, errp);
     pthread_mutex_unlock(&blk->lock);
+    /* Outside the lock: the device reads the new length back. */
+    if (ret == 0 && blk->dev_ops && blk->dev_ops->resize_cb) {
+        blk->dev_ops->resize_cb(blk->dev_opaque);
+    }
     return ret;
 }
 

@@ -342,7 +342,26 @@ int bdrv_truncate(BlockDriverState *bs, uint64_t size, bool shrink,
                    bs->drv->format_name);
         return -ENOTSUP;
     }
-    return bs->drv->bdrv_truncate(bs, size, shrink, errp);
+    uint64_t old_size = bs->total_size;
+    int ret = bs->drv->bdrv_truncate(bs, size, shrink, errp);
+    if (ret < 0) {
+        return ret;
+    }
+    /*
+     * Grown over a backing file that is longer than the old size (after a
+     * shrink, or an overlay made smaller): the new range would show the
+     * backing file's old data, so write zeroes over it, as QEMU does.
+     */
+    if (size > old_size && bs->backing && bs->backing->total_size > old_size) {
+        uint64_t end = MIN(size, bs->backing->total_size);
+        ret = bdrv_pwrite_zeroes(bs, old_size, end - old_size);
+        if (ret < 0) {
+            error_setg_errno(errp, -ret, "Failed to zero the grown range "
+                             "over the backing file");
+            return ret;
+        }
+    }
+    return 0;
 }
 
 int64_t bdrv_getlength(BlockDriverState *bs)

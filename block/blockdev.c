@@ -318,3 +318,38 @@ out:
     free(filename);
     return blk;
 }
+
+/*
+ * QEMU's qmp_block_resize: find the drive, wait for its requests, change
+ * its size.  Shrinking is allowed, as QEMU does; what a format cannot do
+ * (an unaligned qcow2 size, shrinking a qcow2 image with snapshots) is
+ * refused by its driver with its reason.
+ */
+bool qmp_block_resize(const char *device, const char *node_name,
+                      int64_t size, Error **errp)
+{
+    BlockBackend *blk = NULL;
+
+    if (device) {
+        blk = blk_by_name(device);
+    }
+    if (!blk && node_name) {
+        blk = blk_by_name(node_name);
+    }
+    if (!blk) {
+        error_setg(errp, "Cannot find device='%s' nor node-name='%s'",
+                   device ? device : "", node_name ? node_name : "");
+        return false;
+    }
+    if (size < 0) {
+        error_setg(errp, "Parameter 'size' expects a >0 size");
+        return false;
+    }
+    if (blk_is_read_only(blk)) {
+        error_setg(errp, "Block node is read-only");
+        return false;
+    }
+    /* As QEMU's drained section: no request sees the size change. */
+    blk_drain(blk);
+    return blk_truncate(blk, size, true, errp) == 0;
+}

@@ -6,6 +6,7 @@
 #include "util/log.h"
 #include "accel/tcg/cpu-exec.h"
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 #include "hw/core/cpu.h"
 #include "hw/qdev-core.h"
 #include "memory/memory.h"
@@ -561,6 +562,16 @@ static void hmp_info_block_cmd(Monitor *mon, const QObject *args)
     free(text);
 }
 
+/* block_resize device size: a plain number is MiB, as QEMU's 'o' type. */
+static void hmp_block_resize(Monitor *mon, const QObject *args)
+{
+    Error *err = NULL;
+
+    qmp_block_resize(qdict_get_try_str(args, "device"), NULL,
+                     qdict_get_try_int(args, "size", 0), &err);
+    hmp_handle_error(mon, err);
+}
+
 /* log item1,item2 / log none: what -d logs, changed at run time. */
 static void hmp_log(Monitor *mon, const QObject *args)
 {
@@ -609,6 +620,8 @@ static const HMPCommand hmp_cmds[] = {
     { "print|p", "fmt:/,val:l", "/fmt expr",
       "print expression value (use $reg for CPU register access)",
       hmp_print },
+    { "block_resize", "device:s,size:o", "device size",
+      "resize a block image", hmp_block_resize },
 };
 
 static const HMPCommand hmp_info_cmds[] = {

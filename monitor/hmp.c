@@ -559,6 +559,34 @@ static bool parse_args(Monitor *mon, const HMPCommand *cmd, const char *p,
             free(word);
             break;
         }
+        case 'o': {
+            char *word;
+            uint64_t size;
+
+            if (!*p) {
+                if (spec.optional) {
+                    break;
+                }
+                monitor_printf(mon, "%s: %s expected\n", cmd->name, "size");
+                return false;
+            }
+            word = get_word(&p, &err);
+            if (!word) {
+                monitor_printf(mon, "%s: %s\n", cmd->name,
+                               error_get_pretty(err));
+                error_free(err);
+                return false;
+            }
+            /* QEMU's qemu_strtosz_MiB: no suffix means MiB. */
+            if (parse_size(word, 'M', &size) < 0 || size > INT64_MAX) {
+                monitor_printf(mon, "invalid size\n");
+                free(word);
+                return false;
+            }
+            qdict_put_int(args, spec.name, (int64_t)size);
+            free(word);
+            break;
+        }
         case 'S':
             if (!*p) {
                 if (spec.optional) {

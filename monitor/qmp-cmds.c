@@ -10,6 +10,7 @@
 #include "hw/core/cpu.h"
 #include "qom/introspect.h"
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 
 extern const QmpCommand qmp_capabilities_command;
 
@@ -243,6 +244,13 @@ static void cmd_query_block(QObject *args, QObject **ret, Error **errp)
     *ret = qmp_query_block();
 }
 
+static void cmd_block_resize(QObject *args, QObject **ret, Error **errp)
+{
+    qmp_block_resize(qdict_get_try_str(args, "device"),
+                     qdict_get_try_str(args, "node-name"),
+                     qdict_get_try_int(args, "size", 0), errp);
+}
+
 static void cmd_query_machines(QObject *args, QObject **ret, Error **errp)
 {
     *ret = qmp_query_machines(errp);
@@ -340,6 +348,12 @@ static const QmpArgSpec qom_list_types_args[] = {
     { "abstract", QMP_ARG_BOOL, true },
     { NULL }
 };
+static const QmpArgSpec block_resize_args[] = {
+    { "device", QMP_ARG_STR, true },
+    { "node-name", QMP_ARG_STR, true },
+    { "size", QMP_ARG_INT },
+    { NULL }
+};
 static const QmpArgSpec typename_args[] = {
     { "typename", QMP_ARG_STR },
     { NULL }
@@ -357,6 +371,7 @@ static const QmpCommand builtin_commands[] = {
     { "query-cpus-fast", cmd_query_cpus_fast },
     { "query-name", cmd_query_name },
     { "query-block", cmd_query_block },
+    { "block_resize", cmd_block_resize, block_resize_args },
     { "query-machines", cmd_query_machines },
     { "query-kvm", cmd_query_kvm },
     { "query-chardev", cmd_query_chardev },

@@ -2,8 +2,11 @@
 # Build Osprey's default guest from Debian packages:
 #   build/guest/vmlinuz              the newest linux-image-cloud-amd64 kernel
 #   build/guest/initramfs.cpio.gz    busybox (static) + virtio modules + /init
+#                                    + e2fsprogs' mke2fs (mkfs.ext2/3/4) with
+#                                    its shared libraries and the loader
 #
-# Only apt talks to the network: the kernel and busybox .debs are fetched with
+# Only apt talks to the network: the kernel, busybox and e2fsprogs .debs (and
+# the .debs of the libraries mke2fs links) are fetched with
 # `apt-get download` into build/guest/debs/ and unpacked with `dpkg -x`;
 # nothing is installed system-wide except missing tools (cpio, gzip, ...).
 # Steps whose outputs exist and are newer than their inputs are skipped, so a
@@ -18,7 +21,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${GUEST_DIR:-$ROOT/build/guest}
+OUT=$(realpath -m "${GUEST_DIR:-$ROOT/build/guest}")
 META_PKG=${GUEST_KERNEL_PKG:-linux-image-cloud-amd64}
 DEBS=$OUT/debs
 SELF=$ROOT/scripts/build-guest.sh
@@ -32,6 +35,10 @@ FORCE=0
 WANT_MODULES="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev
               virtio_pci virtio_blk virtio_net virtio_console
               crc16 mbcache jbd2 ext4"
+
+# Debian packages that give mke2fs and the libraries it links (libe2p is in
+# libext2fs2); the loader's --list checks that nothing else is needed.
+E2FS_PKGS="e2fsprogs libext2fs2 libcom-err2 libblkid1 libuuid1 libc6"
 
 log() { echo "build-guest: $*"; }
 die() { echo "build-guest: error: $*" >&2; exit 1; }
@@ -199,7 +206,7 @@ if [ -f /etc/modules-order ]; then
 fi
 # A virtio disk with a filesystem is mounted on /mnt (ext2/3/4: the cloud
 # kernel builds ext4 in; busybox has no blkid, so just try).  Format a
-# blank one with `mkfs.ext2 /dev/vda` (busybox mke2fs).
+# blank one with `mkfs.ext4 /dev/vda` (e2fsprogs' mke2fs).
 mkdir -p /mnt
 if [ -b /dev/vda ] && mount -t ext4 /dev/vda /mnt 2>/dev/null; then
     echo "rcS: /dev/vda mounted on /mnt"
@@ -213,6 +220,72 @@ export PS1='osprey-guest# '
 EOF
     echo "root:x:0:0:root:/root:/bin/sh" > "$root/etc/passwd"
     echo "root:x:0:" > "$root/etc/group"
+}
+
+# Copy e2fsprogs' mke2fs from the unpacked packages under $1 into the
+# initramfs $2 as /sbin/mke2fs and mkfs.ext2/3/4 (it picks the file system
+# type from its name), with every shared library the package's own loader
+# resolves for it, the loader itself, and /etc/mke2fs.conf.
+install_mke2fs() {
+    local stage=$1 root=$2 mke2fs loader libpath line lib
+    mke2fs=$(ls -1 "$stage"/sbin/mke2fs "$stage"/usr/sbin/mke2fs 2>/dev/null |
+             head -n 1 || true)
+    [ -n "$mke2fs" ] || die "e2fsprogs: no sbin/mke2fs inside"
+    # PT_INTERP is /lib64/ld-linux-x86-64.so.2, in the package an absolute
+    # link: resolve it inside the package, not on this machine.
+    loader=$stage/lib64/ld-linux-x86-64.so.2
+    if [ -L "$loader" ]; then
+        lib=$(readlink "$loader")
+        case "$lib" in
+        /*) loader=$stage$lib ;;
+        *)  loader=$stage/lib64/$lib ;;
+        esac
+    fi
+    [ -f "$loader" ] || die "libc6: no lib64/ld-linux-x86-64.so.2 inside"
+    libpath=$stage/lib/x86_64-linux-gnu:$stage/usr/lib/x86_64-linux-gnu
+    # The loader resolves (and lists) without running the program, against
+    # the packages' libraries only: a library outside them is an error.
+    "$loader" --library-path "$libpath" --list "$mke2fs" > "$OUT/mke2fs.libs" ||
+        die "cannot list the libraries of $mke2fs"
+    while read -r line; do
+        case "$line" in
+        *"=> not found"*)
+            die "mke2fs needs ${line%% *}: add its package to E2FS_PKGS" ;;
+        /lib64/ld-linux-x86-64.so.2*)
+            ;;  # the loader itself, installed below
+        *" => "*)
+            lib=${line#*=> }; lib=${lib%% (*}
+            case "$lib" in
+            "$stage"/*) ;;
+            *) die "mke2fs needs $lib from outside $E2FS_PKGS: add its package" ;;
+            esac
+            # Same path in the guest; symlinks in the packages resolved.
+            mkdir -p "$root/$(dirname "${lib#$stage}")"
+            cp -L "$lib" "$root/${lib#$stage}" ;;
+        esac
+    done < "$OUT/mke2fs.libs"
+    mkdir -p "$root/lib/x86_64-linux-gnu" "$root/lib64"
+    cp -L "$loader" "$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2"
+    ln -sf /lib/x86_64-linux-gnu/ld-linux-x86-64.so.2 \
+        "$root/lib64/ld-linux-x86-64.so.2"
+    rm -f "$root/sbin/mke2fs" "$root/bin/mke2fs" "$root"/sbin/mkfs.ext[234]
+    cp "$mke2fs" "$root/sbin/mke2fs"
+    local t
+    for t in ext2 ext3 ext4; do
+        ln -s mke2fs "$root/sbin/mkfs.$t"
+    done
+    [ -f "$stage/etc/mke2fs.conf" ] && cp "$stage/etc/mke2fs.conf" "$root/etc/"
+    # It runs from the initramfs' own files alone (no host library).
+    local ver
+    ver=$("$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" \
+          --inhibit-cache --library-path \
+          "$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu" \
+          "$root/sbin/mke2fs" -V 2>&1 | head -n 1) ||
+        die "mke2fs does not run from the initramfs' libraries"
+    case "$ver" in
+    mke2fs*) log "$ver" ;;
+    *) die "mke2fs does not run from the initramfs' libraries: $ver" ;;
+    esac
 }
 
 main() {
@@ -229,6 +302,20 @@ main() {
     broot=$OUT/busybox-pkg
     unpack_deb "$kdeb" "$kroot"
     unpack_deb "$bdeb" "$broot"
+    # The e2fsprogs packages unpack into one tree, as they would install.
+    local estage=$OUT/e2fsprogs-pkg edebs="" p
+    for p in $E2FS_PKGS; do
+        edebs="$edebs $(fetch_deb "$p")"
+    done
+    if stale "$estage/.unpacked" $edebs; then
+        log "unpacking$(for p in $edebs; do printf ' %s' "$(basename "$p")"; done)"
+        rm -rf "$estage"
+        mkdir -p "$estage"
+        for p in $edebs; do
+            dpkg -x "$p" "$estage"
+        done
+        touch "$estage/.unpacked"
+    fi
 
     local vmlinuz kver
     vmlinuz=$(ls -1 "$kroot"/boot/vmlinuz-* 2>/dev/null | sort -V | tail -n 1 || true)
@@ -248,7 +335,8 @@ main() {
     [ -x "$busybox" ] || die "$(basename "$bdeb"): no /bin/busybox inside"
 
     if [ "$FORCE" -eq 0 ] &&
-       ! stale "$OUT/initramfs.cpio.gz" "$kroot/.unpacked" "$broot/.unpacked" "$SELF"; then
+       ! stale "$OUT/initramfs.cpio.gz" "$kroot/.unpacked" "$broot/.unpacked" \
+               "$estage/.unpacked" "$SELF"; then
         log "up to date: $OUT/vmlinuz $OUT/initramfs.cpio.gz"
         return 0
     fi
@@ -264,13 +352,9 @@ main() {
         [ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
     done
     ln -sf /bin/busybox "$root/init"   # busybox init when run as /init
-    # mkfs.ext2 for busybox's mke2fs (ext2, which the kernel's ext4 driver
-    # mounts).  A script, not a link: busybox knows no applet by that name.
-    if [ -L "$root/sbin/mke2fs" ] || [ -L "$root/bin/mke2fs" ]; then
-        printf '#!/bin/sh\nexec mke2fs "$@"\n' > "$root/sbin/mkfs.ext2"
-        chmod 755 "$root/sbin/mkfs.ext2"
-    fi
     write_init_files "$root"
+    # The real mke2fs replaces busybox's (which makes ext2 only).
+    install_mke2fs "$estage" "$root"
 
     # Modules: copy each wanted module and its dependencies, uncompressed,
     # keeping the kernel's relative paths; record the load order.

@@ -304,6 +304,23 @@ static void virtio_blk_reset(VirtIODevice *vdev)
     }
 }
 
+/*
+ * block_resize changed the disk: capacity is read from the backend on
+ * every config read, so a config-change interrupt (and a new generation)
+ * is all the driver needs to read it again, as QEMU's virtio_blk_resize.
+ */
+static void virtio_blk_resize(void *opaque)
+{
+    VirtIOBlock *s = opaque;
+
+    virtio_blk_get_config(&s->parent_obj, s->parent_obj.config);
+    virtio_notify_config(&s->parent_obj);
+}
+
+static const BlockDevOps virtio_blk_block_ops = {
+    .resize_cb = virtio_blk_resize,
+};
+
 static const VirtioDeviceOps virtio_blk_ops = {
     .get_features = virtio_blk_get_features,
     .get_config = virtio_blk_get_config,
@@ -335,6 +352,7 @@ bool virtio_blk_realize(VirtIOBlock *s, BlockBackend *blk, const char *serial,
     s->vq = virtio_add_queue(vdev, VIRTIO_BLK_QUEUE_SIZE,
                              virtio_blk_handle_output);
     virtio_blk_get_config(vdev, vdev->config);
+    blk_set_dev_ops(blk, &virtio_blk_block_ops, s);
     return true;
 }
 
@@ -348,6 +366,9 @@ void virtio_blk_drain(VirtIOBlock *s)
 void virtio_blk_unrealize(VirtIOBlock *s)
 {
     virtio_blk_drain(s);
+    if (s->blk) {
+        blk_set_dev_ops(s->blk, NULL, NULL);
+    }
     virtio_cleanup(&s->parent_obj);
     free(s->serial);
     s->serial = NULL;

@@ -40,6 +40,18 @@ bool blk_is_read_only(BlockBackend *blk);
 int blk_attach_dev(BlockBackend *blk, void *dev);
 void blk_detach_dev(BlockBackend *blk, void *dev);
 void *blk_get_attached_dev(BlockBackend *blk);
+
+/*
+ * What the attached device wants to hear about, as QEMU's BlockDevOps.
+ * resize_cb runs after a successful blk_truncate (in the caller's thread:
+ * the main loop, BQL held, for the monitor's block_resize), so the device
+ * can tell the guest the disk changed size.
+ */
+typedef struct BlockDevOps {
+    void (*resize_cb)(void *opaque);
+} BlockDevOps;
+/* ops NULL: stop telling. */
+void blk_set_dev_ops(BlockBackend *blk, const BlockDevOps *ops, void *opaque);
 int64_t blk_getlength(BlockBackend *blk);
 
 /* Synchronous I/O (tools, savevm): 0 or a negative errno. */
@@ -49,6 +61,7 @@ int blk_pwrite(BlockBackend *blk, int64_t offset, int64_t bytes,
 int blk_flush(BlockBackend *blk);
 int blk_pdiscard(BlockBackend *blk, int64_t offset, int64_t bytes);
 int blk_pwrite_zeroes(BlockBackend *blk, int64_t offset, int64_t bytes);
+/* Change the virtual size; the attached device's resize_cb is called. */
 int blk_truncate(BlockBackend *blk, int64_t size, bool shrink, Error **errp);
 
 /*

@@ -41,4 +41,16 @@ BlockBackend *drive_new(const char *optstr, bool snapshot_all,
  */
 BlockBackend *blockdev_new(const char *optstr, Error **errp);
 
+/*
+ * QMP block_resize: set the virtual size of the drive named device (a
+ * -drive id) or node_name (a -blockdev node-name) to size bytes; either
+ * may be NULL.  The device using the drive is told (virtio-blk raises a
+ * config-change interrupt).  Errors as QEMU's: "Cannot find device='x'
+ * nor node-name='y'", "Parameter 'size' expects a >0 size", "Block node
+ * is read-only", and the format driver's own ("The new size must be a
+ * multiple of 512" for qcow2).
+ */
+bool qmp_block_resize(const char *device, const char *node_name,
+                      int64_t size, Error **errp);
+
 #endif

@@ -5,6 +5,7 @@
  *
  * args_type: comma-separated "name:type", type one of
  *   s   a word (or a "quoted string")       S  the rest of the line
+ *   o   a size in bytes with a k/M/G/T suffix (no suffix: MiB, as QEMU)
  *   l   an expression (numbers, + - * / % & | ^ << >> ~ ( ), $reg)
  *   /   a format "/[count][x|d|u|o|c|i][b|h|w|g]" (keys count, format,
  *       size)

@@ -103,3 +103,41 @@ def test_initramfs_modules(initramfs):
         mode, _, data = initramfs[f"lib/modules/{kver}/{m}"]
         assert stat.S_ISREG(mode)
         assert data[:4] == b"\x7fELF", f"{m} is not an uncompressed module"
+
+
+def elf_needed(data, tmp_path, name):
+    """DT_NEEDED of an ELF image, by readelf."""
+    path = tmp_path / name
+    path.write_bytes(data)
+    out = subprocess.run(["readelf", "-d", str(path)], capture_output=True,
+                         text=True, check=True).stdout
+    return re.findall(r"\(NEEDED\)\s+Shared library: \[([^\]]+)\]", out)
+
+
+def test_initramfs_mke2fs(initramfs, tmp_path):
+    """e2fsprogs' mke2fs as mkfs.ext2/3/4, with every library it needs
+    (and theirs) and the loader at its PT_INTERP path."""
+    mode, _, mke2fs = initramfs["sbin/mke2fs"]
+    assert stat.S_ISREG(mode) and mke2fs[:4] == b"\x7fELF"
+    for t in ("ext2", "ext3", "ext4"):
+        mode, _, target = initramfs[f"sbin/mkfs.{t}"]
+        assert stat.S_ISLNK(mode) and target == b"mke2fs"
+    assert b"[defaults]" in initramfs["etc/mke2fs.conf"][2]
+    mode, _, target = initramfs["lib64/ld-linux-x86-64.so.2"]
+    assert stat.S_ISLNK(mode)
+    loader = initramfs[target.decode().lstrip("/")]
+    assert stat.S_ISREG(loader[0]) and loader[2][:4] == b"\x7fELF"
+    libdirs = ("lib/x86_64-linux-gnu", "usr/lib/x86_64-linux-gnu")
+    todo, seen = [("mke2fs", mke2fs)], set()
+    while todo:
+        name, data = todo.pop()
+        for lib in elf_needed(data, tmp_path, name):
+            if lib in seen:
+                continue
+            seen.add(lib)
+            found = [initramfs[f"{d}/{lib}"] for d in libdirs
+                     if f"{d}/{lib}" in initramfs]
+            assert found, f"{name} needs {lib}, not in the initramfs"
+            assert stat.S_ISREG(found[0][0])
+            todo.append((lib, found[0][2]))
+    assert {"libext2fs.so.2", "libc.so.6"} <= seen, seen

@@ -1,7 +1,8 @@
 /*
  * HMP: commands through monitor_hmp_run (what human-monitor-command
  * uses) and through a chardev with readline: info status, xp on RAM,
- * print expressions, line editing, history and completion.
+ * print expressions, line editing, history and completion; block_resize
+ * with QEMU's size syntax (no suffix: MiB).
  */
 #include "test.h"
 #include "monitor/monitor.h"
@@ -11,6 +12,7 @@
 #include "memory/memory.h"
 #include "system/main-loop.h"
 #include "system/runstate.h"
+#include "block/block-backend.h"
 
 static char *hmp(const char *line)
 {
@@ -54,6 +56,30 @@ static void test_unknown_and_bad_args(void **state)
     assert_hmp("xp /4q 0", "invalid char in format: 'q'\r\n");
     assert_hmp("info mtree -z", "mtree: unsupported option -z\r\n");
     assert_hmp("qom-list /nowhere", "Error: Device '/nowhere' not found\r\n");
+}
+
+static void test_block_resize(void **state)
+{
+    char img[] = "/tmp/osprey-hmp-resize-XXXXXX";
+    int fd = mkstemp(img);
+    assert_true(fd >= 0);
+    close(fd);
+    BlockBackend *blk = blk_new_open(img, "raw", BDRV_O_RDWR, &error_abort);
+    blk_set_name(blk, "hd0");
+
+    assert_hmp("block_resize hd0 2", "");
+    assert_int_equal(blk_getlength(blk), 2 * MiB);
+    assert_hmp("block_resize hd0 1536k", "");
+    assert_int_equal(blk_getlength(blk), 1536 * KiB);
+    assert_hmp("block_resize hd0 1G", "");
+    assert_int_equal(blk_getlength(blk), 1 * GiB);
+    assert_hmp("block_resize hd0 12x", "invalid size\r\n");
+    assert_hmp("block_resize hd0", "block_resize: size expected\r\n");
+    assert_hmp("block_resize nope 4M", "Error: Cannot find device='nope' "
+               "nor node-name=''\r\n");
+    assert_int_equal(blk_getlength(blk), 1 * GiB);
+    blk_unref(blk);
+    unlink(img);
 }
 
 static void test_help(void **state)
@@ -354,6 +380,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_info_status),
         cmocka_unit_test(test_unknown_and_bad_args),
+        cmocka_unit_test(test_block_resize),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_xp_ram),
         cmocka_unit_test(test_print),

@@ -6,7 +6,8 @@
  * malformed request breaking the device with NEEDS_RESET; the device's
  * VMState ("virtio-blk": PCI config, MSI-X, transport, queues) saved,
  * loaded into a freshly realized device that then serves the next
- * request, and inconsistent state refused with the field named.
+ * request, and inconsistent state refused with the field named; a
+ * block_resize raising a config-change interrupt with the new capacity.
  */
 #include "test.h"
 #include "hw/pci/pci.h"
@@ -16,6 +17,7 @@
 #include "hw/virtio/virtio-blk.h"
 #include "hw/qdev-properties.h"
 #include "block/block-backend.h"
+#include "block/blockdev.h"
 #include "memory/memory.h"
 #include "system/main-loop.h"
 #include "hw/pci/msix.h"
@@ -305,6 +307,76 @@ static void test_read_request_intx(void **state)
     assert_int_equal(host[STAT], VIRTIO_BLK_S_IOERR);
 }
 
+static uint64_t capacity(void)
+{
+    return address_space_ldq_le(&address_space_memory,
+                                BAR4_ADDR + VIRTIO_PCI_DEVICE_OFFSET +
+                                VIRTIO_BLK_CFG_CAPACITY, ATTRS, NULL);
+}
+
+static uint8_t isr_read(void)
+{
+    return address_space_ldub(&address_space_memory,
+                              BAR4_ADDR + VIRTIO_PCI_ISR_OFFSET, ATTRS, NULL);
+}
+
+/*
+ * block_resize: the driver sees ISR bit 1 (configuration change) with
+ * INTx, a new config generation and the new capacity, and can read the
+ * sectors that were added.
+ */
+static void test_resize_config_interrupt(void **state)
+{
+    Error *err = NULL;
+
+    driver_init();
+    isr_read();
+    assert_false(cfg_read(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+    uint32_t gen = common_read(VIRTIO_PCI_COMMON_CFGGENERATION, 1);
+    assert_int_equal(capacity(), 2048);
+
+    assert_true(qmp_block_resize("disk0", NULL, 2 * MiB, &err));
+    assert_int_equal(capacity(), 4096);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_CFGGENERATION, 1),
+                     (gen + 1) & 0xff);
+    assert_true(cfg_read(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+    assert_int_equal(isr_read(), 2);
+    assert_false(cfg_read(PCI_STATUS, 2) & PCI_STATUS_INTERRUPT);
+
+    /* The new sectors read as zeroes; the old ones are unchanged. */
+    submit(VIRTIO_BLK_T_IN, 4095, 512);
+    wait_used(1);
+    assert_int_equal(host[STAT], VIRTIO_BLK_S_OK);
+    assert_int_equal(host[DATA], 0);
+    driver_init();
+    submit(VIRTIO_BLK_T_IN, 7, 512);
+    wait_used(1);
+    assert_int_equal(host[DATA], 7);
+    isr_read();
+
+    /* A failed resize changes nothing and says nothing to the guest. */
+    assert_false(qmp_block_resize("disk0", NULL, -512, &err));
+    assert_string_equal(error_get_pretty(err),
+                        "Parameter 'size' expects a >0 size");
+    error_free(err);
+    err = NULL;
+    assert_int_equal(isr_read(), 0);
+    assert_int_equal(capacity(), 4096);
+
+    /* Back to 1 MiB for the tests that follow. */
+    gen = common_read(VIRTIO_PCI_COMMON_CFGGENERATION, 1);
+    assert_true(qmp_block_resize(NULL, "disk0", 1 * MiB, &err));
+    assert_int_equal(capacity(), 2048);
+    assert_int_equal(common_read(VIRTIO_PCI_COMMON_CFGGENERATION, 1),
+                     (gen + 1) & 0xff);
+    assert_int_equal(isr_read(), 2);
+    driver_init();
+    submit(VIRTIO_BLK_T_IN, 2048, 512);
+    wait_used(1);
+    assert_int_equal(host[STAT], VIRTIO_BLK_S_IOERR);
+    isr_read();
+}
+
 static void test_malformed_request_needs_reset(void **state)
 {
     driver_init();
@@ -556,6 +628,7 @@ int main(void)
         cmocka_unit_test(test_ids_and_capabilities),
         cmocka_unit_test(test_common_and_device_config),
         cmocka_unit_test(test_read_request_intx),
+        cmocka_unit_test(test_resize_config_interrupt),
         cmocka_unit_test(test_malformed_request_needs_reset),
         cmocka_unit_test(test_vmstate_roundtrip_fresh_device),
         cmocka_unit_test(test_vmstate_inconsistent_refused),
