@@ -371,8 +371,19 @@ bool load_snapshot(const char *name, const char *vmstate,
         }
     }
     qemu_system_reset(SHUTDOWN_CAUSE_SNAPSHOT_LOAD);
+    /*
+     * The stream was checked above: load it straight from the buffer.
+     * qemu_loadvm_state would copy it and check its CRC all over again,
+     * which was most of loadvm's time.
+     */
     QEMUFile *f = qemu_file_new_buffer_input(data, sn.vm_state_size);
-    int ret = qemu_loadvm_state(f, errp);
+    int ret = qemu_loadvm_state_stream(f, errp);
+    if (!ret && qemu_file_transferred(f) != sn.vm_state_size) {
+        error_setg(errp, "migration stream: %" PRIu64 " bytes of garbage "
+                   "after its end",
+                   sn.vm_state_size - qemu_file_transferred(f));
+        ret = -EINVAL;
+    }
     qemu_fclose(f);
     if (ret < 0) {
         error_prepend(errp, "Error while loading the VM state of snapshot "
