@@ -3,6 +3,7 @@
  * bitmap, and loads them into the destination's blocks by name.  Format
  * in include/migration/ram.h.
  */
+#include <fcntl.h>
 #include "migration/ram.h"
 #include "migration/register.h"
 #include "migration/vmstate.h"
@@ -12,9 +13,31 @@
 #define RAM_SECTION_VERSION 4
 #define BITS_PER_LONG (sizeof(unsigned long) * 8)
 
+/*
+ * Which pages of anonymous RAM were never touched, from
+ * /proc/self/pagemap.  Such a page reads as zero, but reading it to find
+ * out makes the kernel allocate it where the host has no shared zero
+ * page: a mostly idle 4 GiB guest would then grow to 4 GiB of RSS on
+ * savevm, loadvm and both ends of a migration, and spend most of the
+ * time in page faults.  Asking the kernel first costs one read of 8
+ * bytes per page, for many pages at once.
+ */
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAPPED (1ULL << 62)
+#define PAGEMAP_BATCH 512
+
+typedef struct PageMap {
+    uintptr_t first;      /* host page number of ents[0] */
+    size_t n;             /* valid entries, 0: nothing cached */
+    uint64_t ents[PAGEMAP_BATCH];
+} PageMap;
+
 typedef struct RAMState {
     bool registered;
     bool dirty_log_started;
+    int pagemap_fd;              /* /proc/self/pagemap; -1: not usable */
+    bool pagemap_tried;
+    PageMap pagemap;             /* the save side's */
     RAMBlock *last_sent_block;
     ram_addr_t cursor;           /* where the current pass goes on */
     RAMStats stats;
@@ -43,6 +66,70 @@ static uint64_t block_pages(const RAMBlock *block)
     return DIV_ROUND_UP(block->used_length, TARGET_PAGE_SIZE);
 }
 
+static int pagemap_fd(RAMState *rs)
+{
+    if (!rs->pagemap_tried) {
+        rs->pagemap_tried = true;
+        rs->pagemap_fd = -1;
+        /* One entry per host page: only when that is a target page. */
+        if (sysconf(_SC_PAGESIZE) == TARGET_PAGE_SIZE) {
+            rs->pagemap_fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+        }
+    }
+    return rs->pagemap_fd;
+}
+
+/*
+ * Cache the entries of up to max (<= PAGEMAP_BATCH) pages of block from
+ * offset on.  Only for anonymous private RAM (no backing fd): a page of a file
+ * or shared mapping that is absent from our page table may still hold
+ * data.  On failure nothing is cached, and every page is read.
+ */
+static void pagemap_fill(RAMState *rs, PageMap *pm, const RAMBlock *block,
+                         uint64_t offset, size_t max)
+{
+    int fd = pagemap_fd(rs);
+
+    pm->n = 0;
+    if (fd < 0 || block->fd >= 0 || offset >= block->used_length) {
+        return;
+    }
+    uintptr_t page = (uintptr_t)(block->host + offset) / TARGET_PAGE_SIZE;
+    size_t want = MIN((uint64_t)MIN(max, PAGEMAP_BATCH),
+                      block_pages(block) - offset / TARGET_PAGE_SIZE);
+    ssize_t got = pread(fd, pm->ents, want * sizeof(pm->ents[0]),
+                        (off_t)page * sizeof(pm->ents[0]));
+    if (got < (ssize_t)sizeof(pm->ents[0])) {
+        return;
+    }
+    pm->first = page;
+    pm->n = got / sizeof(pm->ents[0]);
+}
+
+static bool pagemap_covers(const PageMap *pm, const uint8_t *p)
+{
+    uintptr_t page = (uintptr_t)p / TARGET_PAGE_SIZE;
+    return page >= pm->first && page - pm->first < pm->n;
+}
+
+/* True when the cache knows the page at p never was allocated (zero). */
+static bool pagemap_untouched(const PageMap *pm, const uint8_t *p)
+{
+    if (!pagemap_covers(pm, p)) {
+        return false;
+    }
+    uintptr_t page = (uintptr_t)p / TARGET_PAGE_SIZE;
+    return !(pm->ents[page - pm->first] & (PM_PRESENT | PM_SWAPPED));
+}
+
+/* The load side wrote the page at p: it is no longer untouched. */
+static void pagemap_note_written(PageMap *pm, const uint8_t *p)
+{
+    if (pagemap_covers(pm, p)) {
+        pm->ents[(uintptr_t)p / TARGET_PAGE_SIZE - pm->first] |= PM_PRESENT;
+    }
+}
+
 /* --- Save ------------------------------------------------------------ */
 
 static void save_page_header(QEMUFile *f, RAMState *rs, RAMBlock *block,
@@ -65,7 +152,8 @@ static void save_page(QEMUFile *f, RAMState *rs, RAMBlock *block,
 {
     const uint8_t *p = block->host + offset;
 
-    if (page_is_zero(p, TARGET_PAGE_SIZE)) {
+    if (pagemap_untouched(&rs->pagemap, p) ||
+        page_is_zero(p, TARGET_PAGE_SIZE)) {
         save_page_header(f, rs, block, offset, RAM_SAVE_FLAG_ZERO);
         qemu_put_byte(f, 0);
         rs->stats.zero_pages++;
@@ -118,6 +206,12 @@ static int send_block_dirty(RAMBlock *block, void *opaque)
                                                  __ATOMIC_SEQ_CST);
         tlb_reset_dirty_range_all(block->offset + w * word_bytes,
                                   word_bytes);
+        /*
+         * Only now, with the bits clear and the write entries reset: a
+         * guest store from here on sets its bit again, so a page seen
+         * untouched and sent as zero is sent again if it changes.
+         */
+        pagemap_fill(rs, &rs->pagemap, block, w * word_bytes, BITS_PER_LONG);
         while (bits) {
             unsigned b = __builtin_ctzl(bits);
             uint64_t page = w * BITS_PER_LONG + b;
@@ -281,7 +375,14 @@ static int ram_load_block_list(QEMUFile *f, uint64_t total, Error **errp)
 
 static int ram_load(QEMUFile *f, void *opaque, int version_id, Error **errp)
 {
+    RAMState *rs = opaque;
     RAMBlock *block = NULL;
+    /*
+     * Nothing but this loop writes RAM while it runs (the VM is stopped),
+     * so cached entries stay true as long as the loop's own writes are
+     * noted.
+     */
+    PageMap *pm = xnew(PageMap);
     int ret = 0;
 
     if (version_id != RAM_SECTION_VERSION) {
@@ -342,13 +443,23 @@ static int ram_load(QEMUFile *f, void *opaque, int version_id, Error **errp)
         case RAM_SAVE_FLAG_ZERO: {
             int fill = qemu_get_byte(f);
             uint8_t *host = block->host + addr;
+            if (!fill) {
+                if (!pagemap_covers(pm, host)) {
+                    pagemap_fill(rs, pm, block, addr, PAGEMAP_BATCH);
+                }
+                if (pagemap_untouched(pm, host)) {
+                    break;              /* zero already, and unchanged */
+                }
+            }
             if (fill || !page_is_zero(host, in_block & ~7ULL)) {
                 memset(host, fill, in_block);
+                pagemap_note_written(pm, host);
             }
             invalidate_and_set_dirty(block->mr, addr, in_block);
             break;
         }
         case RAM_SAVE_FLAG_PAGE:
+            pagemap_note_written(pm, block->host + addr);
             if (in_block == TARGET_PAGE_SIZE) {
                 qemu_get_buffer(f, block->host + addr, TARGET_PAGE_SIZE);
             } else {
@@ -376,6 +487,7 @@ static int ram_load(QEMUFile *f, void *opaque, int version_id, Error **errp)
     }
 out:
     urcu_bp_read_unlock();
+    free(pm);
     return ret;
 }
 

@@ -7,6 +7,7 @@
 #include "util/error.h"
 #include "util/queue.h"
 #include <ctype.h>
+#include <sys/mman.h>
 #include <time.h>
 #include "block/block-backend.h"
 #include "migration/qemu-file.h"
@@ -154,7 +155,10 @@ static const QEMUFileOps vmstate_output_ops = {
 
 /*
  * The whole VM state of snapshot sn, read without reverting to it.
- * Returns a malloc'ed buffer of sn->vm_state_size bytes, or NULL.
+ * Returns a buffer of sn->vm_state_size bytes to give back with
+ * free_snapshot_vmstate(), or NULL.  The buffer is mapped populated:
+ * allocating its pages in one go is several times faster than taking a
+ * page fault for each while reading (hundreds of MiB for a large guest).
  */
 static uint8_t *read_snapshot_vmstate(BlockBackend *blk,
                                       const QEMUSnapshotInfo *sn, Error **errp)
@@ -163,7 +167,10 @@ static uint8_t *read_snapshot_vmstate(BlockBackend *blk,
     uint64_t size = sn->vm_state_size;
     uint8_t *data;
 
-    if (size > SAVEVM_MAX_BUFFERED_STREAM || !(data = malloc(size))) {
+    if (size > SAVEVM_MAX_BUFFERED_STREAM ||
+        (data = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1,
+                     0)) == MAP_FAILED) {
         error_setg(errp, "VM state of snapshot '%s' on '%s' is too large "
                    "(%" PRIu64 " bytes)", sn->name, blk_name(blk), size);
         return NULL;
@@ -176,11 +183,18 @@ static uint8_t *read_snapshot_vmstate(BlockBackend *blk,
             error_setg_errno(errp, -ret, "Could not read the VM state of "
                              "snapshot '%s' from '%s' at offset %" PRIu64,
                              sn->name, blk_name(blk), pos);
-            free(data);
+            munmap(data, size);
             return NULL;
         }
     }
     return data;
+}
+
+static void free_snapshot_vmstate(uint8_t *data, const QEMUSnapshotInfo *sn)
+{
+    if (data) {
+        munmap(data, sn->vm_state_size);
+    }
 }
 
 /* ---- save, load, delete ---- */
@@ -371,8 +385,19 @@ bool load_snapshot(const char *name, const char *vmstate,
         }
     }
     qemu_system_reset(SHUTDOWN_CAUSE_SNAPSHOT_LOAD);
+    /*
+     * The stream was checked above: load it straight from the buffer.
+     * qemu_loadvm_state would copy it and check its CRC all over again,
+     * which was most of loadvm's time.
+     */
     QEMUFile *f = qemu_file_new_buffer_input(data, sn.vm_state_size);
-    int ret = qemu_loadvm_state(f, errp);
+    int ret = qemu_loadvm_state_stream(f, errp);
+    if (!ret && qemu_file_transferred(f) != sn.vm_state_size) {
+        error_setg(errp, "migration stream: %" PRIu64 " bytes of garbage "
+                   "after its end",
+                   sn.vm_state_size - qemu_file_transferred(f));
+        ret = -EINVAL;
+    }
     qemu_fclose(f);
     if (ret < 0) {
         error_prepend(errp, "Error while loading the VM state of snapshot "
@@ -384,7 +409,7 @@ bool load_snapshot(const char *name, const char *vmstate,
         vm_start();
     }
 out:
-    free(data);
+    free_snapshot_vmstate(data, &sn);
     free(d.blk);
     return ok;
 }

@@ -6,6 +6,7 @@
  */
 #include "test.h"
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include "migration/qemu-file.h"
 #include "migration/savevm.h"
@@ -83,6 +84,83 @@ static void test_ram_pass_cursor(void **state)
     assert_null(err);
     qemu_savevm_state_cleanup();
     assert_int_equal(qemu_fclose(f), 0);
+    memory_region_finalize(&ram);
+}
+
+/* Is the page of RAM at host allocated (resident)? */
+static bool page_resident(const uint8_t *host)
+{
+    unsigned char vec;
+    assert_int_equal(mincore((void *)host, PAGE, &vec), 0);
+    return vec & 1;
+}
+
+/*
+ * Save and load leave never-touched RAM alone: it is sent as zero pages
+ * without being read (reading it would allocate it where the host has no
+ * shared zero page), and loading a zero page over it writes nothing.
+ * Pages that hold data at load time but were zero or untouched at save
+ * time are cleared, so RAM equals what was saved.
+ */
+static void test_ram_untouched_pages(void **state)
+{
+    MemoryRegion ram;
+    RAMStats st;
+    Error *err = NULL;
+    const uint64_t pages = 16 * WORD_PAGES;
+    size_t len;
+
+    memory_region_init_ram(&ram, NULL, "pc.ram", pages * PAGE, &error_abort);
+    uint8_t *host = memory_region_get_ram_ptr(&ram);
+    for (uint64_t i = 0; i < 10; i++) {
+        fill_page(&ram, i, 0x40 + i);
+    }
+    fill_page(&ram, 20, 0);             /* allocated, but zero */
+    fill_page(&ram, 9 * WORD_PAGES + 3, 0x99);
+    ram_mig_init();
+
+    QEMUFile *f = qemu_file_new_buffer_output();
+    assert_int_equal(qemu_savevm_state(f, &err), 0);
+    assert_null(err);
+    ram_get_stats(&st);
+    assert_int_equal(st.normal_pages, 11);
+    assert_int_equal(st.zero_pages, pages - 11);
+    assert_false(page_resident(host + 30 * PAGE));
+    assert_false(page_resident(host + (pages - 1) * PAGE));
+    const uint8_t *data = qemu_file_buffer_data(f, &len);
+    uint8_t *stream = xmalloc(len);
+    memcpy(stream, data, len);
+    qemu_fclose(f);
+
+    /* The guest goes on: data where zero or nothing was saved. */
+    memset(host, 0xee, PAGE);
+    memset(host + 20 * PAGE, 0x21, PAGE);
+    memset(host + 30 * PAGE, 0x31, PAGE);
+    memset(host + (9 * WORD_PAGES + 3) * PAGE, 0, PAGE);
+
+    f = qemu_file_new_buffer_input(stream, len);
+    assert_int_equal(qemu_loadvm_state(f, &err), 0);
+    assert_null(err);
+    qemu_fclose(f);
+    free(stream);
+    for (uint64_t i = 0; i < pages; i++) {
+        int want = i < 10 ? 0x40 + (int)i : i == 9 * WORD_PAGES + 3 ? 0x99 : 0;
+        uint8_t *p = host + i * PAGE;
+        if (!page_resident(p)) {
+            continue;                   /* reads as zero: not touched */
+        }
+        for (size_t b = 0; b < PAGE; b += 512) {
+            if (p[b] != want) {
+                fail_msg("page %" PRIu64 " byte %zu: 0x%02x, want 0x%02x",
+                         i, b, p[b], want);
+            }
+        }
+    }
+    assert_int_equal(host[30 * PAGE + 100], 0);
+    assert_int_equal(host[20 * PAGE + 7], 0);
+    /* Loading zero pages allocated nothing. */
+    assert_false(page_resident(host + 40 * PAGE));
+    assert_false(page_resident(host + (pages - 1) * PAGE));
     memory_region_finalize(&ram);
 }
 
@@ -252,6 +330,7 @@ int main(void)
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ram_pass_cursor),
+        cmocka_unit_test(test_ram_untouched_pages),
         cmocka_unit_test(test_checksum_covers_bytes_sent),
         cmocka_unit_test(test_file_and_exec),
         cmocka_unit_test(test_socket_uris),
