@@ -602,6 +602,13 @@ static int serial_post_load(void *opaque, int version_id)
     s->mcr &= 0x1f;
     serial_write_fcr(s, s->fcr_vmstate);
     serial_update_parameters(s);
+    /*
+     * The loaded receive state may have room where the old one had none
+     * (input typed on a migration destination before the stream came):
+     * let the chardev deliver again, or it waits for a read that the
+     * guest has no reason to make.
+     */
+    qemu_chr_fe_accept_input(&s->chr);
     /* A byte was waiting for the chardev on the source: resume sending. */
     if (s->tsr_retry > 0 && !s->write_watch) {
         s->lsr &= ~UART_LSR_TEMT;
