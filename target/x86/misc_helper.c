@@ -162,6 +162,13 @@ bool x86_msr_read(CPUX86State *env, uint32_t index, uint64_t *val)
     case MSR_IA32_FEATURE_CONTROL: *val = 1; return true;   /* locked, no VMX */
     case MSR_IA32_UCODE_REV: *val = 0x100000000ULL; return true;
     case MSR_MTRRcap: *val = 0x500 | 8; return true;  /* fixed, WC, 8 variable */
+    case MSR_IA32_ARCH_CAPABILITIES:
+        /* read-only (WRMSR falls through to #GP); absent unless in CPUID */
+        if (!(env->cfg.features[FEAT_7_0_EDX] & CPUID_7_0_EDX_ARCH_CAPABILITIES)) {
+            return false;
+        }
+        *val = X86_ARCH_CAP_TCG;
+        return true;
     case MSR_IA32_SYSENTER_CS: *val = env->sysenter_cs; return true;
     case MSR_IA32_SYSENTER_ESP: *val = env->sysenter_esp; return true;
     case MSR_IA32_SYSENTER_EIP: *val = env->sysenter_eip; return true;
