@@ -376,6 +376,49 @@ static void test_global_pages(void **state)
     assert_int_equal(v, 2);
 }
 
+/*
+ * A flush rewrites only the entries filled since the last one, or the
+ * whole table when more than TLB_USED_MAX were: both must leave no stale
+ * translation behind.
+ */
+static void test_flush_after_many_fills(void **state)
+{
+    uint64_t v;
+
+    mode_long(0);
+    /* 512 pages of the 2 MiB page at 2 MiB (-> 4 MiB): the used list */
+    for (int k = 0; k < 512; k++) {
+        phys_wl(0x400000 + k * 4096, k);
+        phys_wl(0x600000 + k * 4096, k + 1000);
+        assert_int_equal(try_load(0x200000 + k * 4096, 4, MMU_DATA_LOAD, &v), -1);
+        assert_int_equal(v, k);
+    }
+    x86_tlb_flush_page(env, 0x200000 + 7 * 4096);       /* and refill it */
+    assert_int_equal(try_load(0x200000 + 7 * 4096, 4, MMU_DATA_LOAD, &v), -1);
+    phys_wq(PD + 8, 0x600000 | P | RW | US | PS);
+    x86_tlb_flush(env);
+    for (int k = 0; k < 512; k++) {
+        assert_int_equal(try_load(0x200000 + k * 4096, 4, MMU_DATA_LOAD, &v), -1);
+        assert_int_equal(v, k + 1000);
+    }
+
+    /* 2048 pages of the 1 GiB page at 1 GiB: more than the list holds */
+    for (int k = 0; k < 2048; k++) {
+        assert_int_equal(try_load(0x40000000 + k * 4096, 4, MMU_DATA_LOAD, &v), -1);
+    }
+    phys_wq(PDPT + 8, 0);
+    phys_wq(PD + 8, 0);
+    x86_tlb_flush(env);
+    for (int k = 0; k < 2048; k += 97) {
+        assert_int_equal(try_load(0x40000000 + k * 4096, 4, MMU_DATA_LOAD, &v),
+                         EXCP0E_PAGE);
+    }
+    for (int k = 0; k < 512; k += 31) {
+        assert_int_equal(try_load(0x200000 + k * 4096, 4, MMU_DATA_LOAD, &v),
+                         EXCP0E_PAGE);
+    }
+}
+
 static void test_mmio(void **state)
 {
     uint64_t v = 0;
@@ -438,6 +481,7 @@ int main(void)
         cmocka_unit_test(test_paging_off_a20),
         cmocka_unit_test(test_tlb_hit_and_flush_page),
         cmocka_unit_test(test_global_pages),
+        cmocka_unit_test(test_flush_after_many_fills),
         cmocka_unit_test(test_mmio),
         cmocka_unit_test(test_split_access),
     };
