@@ -98,12 +98,29 @@ void x86_tlb_flush_nonglobal(CPUX86State *env)
     if (!tcg) {
         return;
     }
-    for (int m = 0; m < NB_MMU_MODES; m++) {
-        for (int i = 0; i < CPU_TLB_SIZE; i++) {
-            if (!tcg->full[m][i].global) {
-                memset(&tcg->table[m][i], 0xff, sizeof(CPUTLBEntry));
+    if (tcg->nr_used > TLB_USED_MAX) {
+        for (int m = 0; m < NB_MMU_MODES; m++) {
+            for (int i = 0; i < CPU_TLB_SIZE; i++) {
+                if (!tcg->full[m][i].global) {
+                    memset(&tcg->table[m][i], 0xff, sizeof(CPUTLBEntry));
+                }
             }
         }
+    } else {
+        /* Keep the global entries, and only them, in the used list. */
+        unsigned kept = 0;
+
+        for (unsigned i = 0; i < tcg->nr_used; i++) {
+            unsigned m = tcg->used[i] >> CPU_TLB_BITS;
+            unsigned idx = tcg->used[i] & (CPU_TLB_SIZE - 1);
+
+            if (tcg->full[m][idx].global) {
+                tcg->used[kept++] = tcg->used[i];
+            } else {
+                memset(&tcg->table[m][idx], 0xff, sizeof(CPUTLBEntry));
+            }
+        }
+        tcg->nr_used = kept;
     }
     jmp_cache_clear(tcg);
     tcg->tlb_flushes++;

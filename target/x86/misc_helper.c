@@ -60,7 +60,12 @@ void x86_write_cr3(CPUX86State *env, uint64_t val)
         val = (uint32_t)val;
     }
     env->cr[3] = val;
-    x86_tlb_flush(env);
+    /* SDM 4.10.4.1: MOV to CR3 keeps global translations when CR4.PGE=1. */
+    if (env->cr[4] & CR4_PGE_MASK) {
+        x86_tlb_flush_nonglobal(env);
+    } else {
+        x86_tlb_flush(env);
+    }
 }
 
 /* CR4 bits the model lets the guest set: only what CPUID advertises. */

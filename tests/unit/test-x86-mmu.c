@@ -419,6 +419,40 @@ static void test_flush_after_many_fills(void **state)
     }
 }
 
+/* MOV to CR3 keeps global translations when CR4.PGE is set, only then. */
+static void test_cr3_write_keeps_global_pages(void **state)
+{
+    uint64_t v;
+
+    mode_long(0);
+    env->cr[4] |= CR4_PGE_MASK;        /* (what x86_write_cr4 does, and */
+    x86_tlb_flush(env);                /* its #GP needs a CPUID model) */
+    phys_wl(0x108000, 1);
+    phys_wl(0x100000, 1);
+    phys_wl(0x109000, 2);
+    phys_wl(0x103000, 2);
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(try_load(0x10000, 4, MMU_DATA_LOAD, &v), -1);
+    pt_set(0x18, 0x109000 | P | RW | US | G | A);
+    pt_set(0x10, 0x103000 | P | RW | US | A);
+    x86_write_cr3(env, PML4);
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 1);            /* global: kept */
+    assert_int_equal(try_load(0x10000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 2);            /* not global: gone */
+    x86_write_cr3(env, PML4);          /* twice: the kept entry stays */
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 1);
+    env->cr[4] &= ~(uint64_t)CR4_PGE_MASK;
+    x86_tlb_flush(env);
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 2);
+    pt_set(0x18, 0x108000 | P | RW | US | G | A);
+    x86_write_cr3(env, PML4);          /* without PGE: everything goes */
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 1);
+}
+
 static void test_mmio(void **state)
 {
     uint64_t v = 0;
@@ -482,6 +516,7 @@ int main(void)
         cmocka_unit_test(test_tlb_hit_and_flush_page),
         cmocka_unit_test(test_global_pages),
         cmocka_unit_test(test_flush_after_many_fills),
+        cmocka_unit_test(test_cr3_write_keeps_global_pages),
         cmocka_unit_test(test_mmio),
         cmocka_unit_test(test_split_access),
     };
