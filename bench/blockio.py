@@ -5,6 +5,7 @@ side with QEMU TCG (-M pc) on the same kind of image.
 
     make guest && bench/blockio.py [--runs N] [--size MB] [--rand-ops N]
                                    [--append ARGS] [--qemu-cpu MODEL]
+                                   [--osprey-cpu MODEL]
                                    [--perf] [--no-qemu]
 
 For each emulator and run: a fresh qcow2 image (qemu-img create, 1 GiB),
@@ -195,6 +196,8 @@ def main():
     ap.add_argument("--qemu-cpu", default=None,
                     help="QEMU -cpu model, e.g. qemu64,vendor=GenuineIntel "
                          "to give its guest the mitigations Osprey's gets")
+    ap.add_argument("--osprey-cpu", default=None,
+                    help="Osprey -cpu model, e.g. osprey64,-arch-capabilities")
     ap.add_argument("--no-qemu", action="store_true")
     args = ap.parse_args()
     load0 = loadavg()
@@ -224,6 +227,8 @@ def main():
         drive = (f"file={img},format=qcow2,if=virtio,cache=writeback")
         emulators = {"osprey": [str(BUILD / "osprey"), "-M", "pc"] +
                      common + ["-drive", drive]}
+        if args.osprey_cpu:
+            emulators["osprey"] += ["-cpu", args.osprey_cpu]
         if qemu:
             emulators["qemu"] = [qemu, "-accel", "tcg", "-M", "pc",
                                  "-nodefaults", "-no-user-config",

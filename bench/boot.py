@@ -2,7 +2,8 @@
 """Boot benchmark: boot the default guest to its shell marker (the time
 measured), power it off, and compare Osprey with QEMU TCG on the same kernel and initramfs.
 
-    make guest && bench/boot.py [--runs N] [--mem MB]
+    make guest && bench/boot.py [--runs N] [--mem MB] [--osprey-cpu MODEL]
+                                [--no-qemu]
 
 Prints, for each configuration, the median wall time and peak RSS of N
 runs, and Osprey's ratio to each QEMU configuration.  QEMU rows appear
@@ -75,6 +76,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--mem", type=int, default=256)
+    ap.add_argument("--osprey-cpu", default=None,
+                    help="Osprey -cpu model, e.g. osprey64,-arch-capabilities "
+                         "for the guest mitigations of a vulnerable CPU")
+    ap.add_argument("--no-qemu", action="store_true")
     args = ap.parse_args()
     kernel, initrd = GUEST / "vmlinuz", GUEST / "initramfs.cpio.gz"
     if not kernel.exists():
@@ -82,10 +87,11 @@ def main():
     common = ["-m", str(args.mem), "-kernel", str(kernel), "-initrd",
               str(initrd), "-append", "console=ttyS0 quiet"]
     rows = {}
+    cpu = ["-cpu", args.osprey_cpu] if args.osprey_cpu else []
     rows["osprey -M pc"] = measure(
         "osprey -M pc", [str(BUILD / "osprey"), "-M", "pc", "-serial",
-                         "stdio"] + common, args.runs)
-    qemu = shutil.which("qemu-system-x86_64")
+                         "stdio"] + cpu + common, args.runs)
+    qemu = None if args.no_qemu else shutil.which("qemu-system-x86_64")
     if qemu:
         # Debian's cloud kernel prints nothing on microvm with its default
         # ACPI; without ACPI it boots (legacy devices, MP table).

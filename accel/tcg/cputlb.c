@@ -68,9 +68,24 @@ void x86_tlb_flush(CPUX86State *env)
     if (!tcg) {
         return;
     }
-    for (int i = 0; i < NB_MMU_MODES; i++) {
-        tlb_flush_mmu(tcg, i);
+    if (tcg->nr_used > TLB_USED_MAX) {
+        for (int i = 0; i < NB_MMU_MODES; i++) {
+            tlb_flush_mmu(tcg, i);
+        }
+    } else {
+        /* Every entry not in used[] is empty already. */
+        for (unsigned i = 0; i < tcg->nr_used; i++) {
+            unsigned m = tcg->used[i] >> CPU_TLB_BITS;
+            unsigned idx = tcg->used[i] & (CPU_TLB_SIZE - 1);
+
+            memset(&tcg->table[m][idx], 0xff, sizeof(CPUTLBEntry));
+        }
+        for (int i = 0; i < NB_MMU_MODES; i++) {
+            tcg->large_page_addr[i] = -1;
+            tcg->large_page_mask[i] = 0;
+        }
     }
+    tcg->nr_used = 0;
     /* The jump cache is indexed by linear pc: its meaning just changed. */
     jmp_cache_clear(tcg);
     tcg->tlb_flushes++;
@@ -83,12 +98,29 @@ void x86_tlb_flush_nonglobal(CPUX86State *env)
     if (!tcg) {
         return;
     }
-    for (int m = 0; m < NB_MMU_MODES; m++) {
-        for (int i = 0; i < CPU_TLB_SIZE; i++) {
-            if (!tcg->full[m][i].global) {
-                memset(&tcg->table[m][i], 0xff, sizeof(CPUTLBEntry));
+    if (tcg->nr_used > TLB_USED_MAX) {
+        for (int m = 0; m < NB_MMU_MODES; m++) {
+            for (int i = 0; i < CPU_TLB_SIZE; i++) {
+                if (!tcg->full[m][i].global) {
+                    memset(&tcg->table[m][i], 0xff, sizeof(CPUTLBEntry));
+                }
             }
         }
+    } else {
+        /* Keep the global entries, and only them, in the used list. */
+        unsigned kept = 0;
+
+        for (unsigned i = 0; i < tcg->nr_used; i++) {
+            unsigned m = tcg->used[i] >> CPU_TLB_BITS;
+            unsigned idx = tcg->used[i] & (CPU_TLB_SIZE - 1);
+
+            if (tcg->full[m][idx].global) {
+                tcg->used[kept++] = tcg->used[i];
+            } else {
+                memset(&tcg->table[m][idx], 0xff, sizeof(CPUTLBEntry));
+            }
+        }
+        tcg->nr_used = kept;
     }
     jmp_cache_clear(tcg);
     tcg->tlb_flushes++;
@@ -174,10 +206,17 @@ static void tlb_reset_dirty_one(TCGCPUState *tcg, void *opaque)
             if (w & TLB_FLAGS_MASK || ra == RAM_ADDR_INVALID) {
                 continue;
             }
+            /*
+             * Compare-and-swap: the vCPU may have flushed the entry since
+             * the load, and a flushed entry must stay empty (a flush only
+             * rewrites the entries in TCGCPUState.used).
+             */
             if (ra - r->start < r->length ||
                 (ra < r->start && ra + TARGET_PAGE_SIZE > r->start)) {
-                __atomic_store_n(&e->addr_write, w | TLB_NOTDIRTY,
-                                 __ATOMIC_RELAXED);
+                __atomic_compare_exchange_n(&e->addr_write, &w,
+                                            w | TLB_NOTDIRTY, false,
+                                            __ATOMIC_RELAXED,
+                                            __ATOMIC_RELAXED);
             }
         }
     }
@@ -220,6 +259,14 @@ static void tlb_set_page(CPUX86State *env, int mmu_idx, uint64_t vaddr,
 
     if (res->page_size > TARGET_PAGE_SIZE) {
         tlb_add_large_page(tcg, mmu_idx, page, res->page_size);
+    }
+    /* An empty entry (all ones, as a flush leaves it) becomes used. */
+    if (e->addr_read == (uint64_t)-1 && e->addr_write == (uint64_t)-1 &&
+        e->addr_code == (uint64_t)-1 && tcg->nr_used <= TLB_USED_MAX) {
+        if (tcg->nr_used < TLB_USED_MAX) {
+            tcg->used[tcg->nr_used] = (mmu_idx << CPU_TLB_BITS) | idx;
+        }
+        tcg->nr_used++;
     }
 
     urcu_bp_read_lock();
@@ -659,6 +706,7 @@ void x86_softmmu_init(CPUX86State *env, AddressSpace *as,
     for (int i = 0; i < NB_MMU_MODES; i++) {
         tlb_flush_mmu(tcg, i);
     }
+    tcg->nr_used = 0;
     env->tcg = tcg;
     env->mem_ops = &x86_softmmu_ops;
     env->mem_opaque = tcg;

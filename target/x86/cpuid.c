@@ -49,6 +49,7 @@ static const FeatureName feature_names[] = {
     { FEAT_1_ECX, CPUID_EXT_X2APIC, "x2apic" },
     { FEAT_1_ECX, CPUID_EXT_POPCNT, "popcnt" },
     { FEAT_1_ECX, CPUID_EXT_HYPERVISOR, "hypervisor" },
+    { FEAT_7_0_EDX, CPUID_7_0_EDX_ARCH_CAPABILITIES, "arch_capabilities" },
     { FEAT_8000_0001_EDX, CPUID_EXT2_SYSCALL, "syscall" },
     { FEAT_8000_0001_EDX, CPUID_EXT2_NX, "nx" },
     { FEAT_8000_0001_EDX, CPUID_EXT2_RDTSCP, "rdtscp" },
@@ -70,6 +71,8 @@ void x86_cpu_config_osprey64(X86CPUConfig *cfg)
     cfg->features[FEAT_8000_0001_EDX] = CPUID_EXT2_SYSCALL | CPUID_EXT2_NX |
         CPUID_EXT2_RDTSCP | CPUID_EXT2_LM;
     cfg->features[FEAT_8000_0001_ECX] = CPUID_EXT3_LAHF_LM;
+    /* Say "not affected" by speculation bugs, so guests skip PTI, VERW... */
+    cfg->features[FEAT_7_0_EDX] = CPUID_7_0_EDX_ARCH_CAPABILITIES;
     cfg->level = 7;
     cfg->xlevel = 0x80000008;
     cfg->version = 0x000006f1;   /* family 6, model 15, stepping 1 */
@@ -120,6 +123,7 @@ void x86_cpuid(CPUX86State *env, uint32_t leaf, uint32_t subleaf,
     case 7:
         if (subleaf == 0) {
             *ebx = cfg->features[FEAT_7_0_EBX];
+            *edx = cfg->features[FEAT_7_0_EDX];
         }
         break;
     case 0x40000000:

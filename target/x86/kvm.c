@@ -354,6 +354,7 @@ static void update_cfg_from_cpuid(CPUX86State *env,
         case 7:
             if (e[i].index == 0) {
                 env->cfg.features[FEAT_7_0_EBX] = e[i].ebx;
+                env->cfg.features[FEAT_7_0_EDX] = e[i].edx;
             }
             break;
         case 0x80000000:

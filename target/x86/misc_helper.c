@@ -60,7 +60,12 @@ void x86_write_cr3(CPUX86State *env, uint64_t val)
         val = (uint32_t)val;
     }
     env->cr[3] = val;
-    x86_tlb_flush(env);
+    /* SDM 4.10.4.1: MOV to CR3 keeps global translations when CR4.PGE=1. */
+    if (env->cr[4] & CR4_PGE_MASK) {
+        x86_tlb_flush_nonglobal(env);
+    } else {
+        x86_tlb_flush(env);
+    }
 }
 
 /* CR4 bits the model lets the guest set: only what CPUID advertises. */
@@ -168,6 +173,13 @@ bool x86_msr_read(CPUX86State *env, uint32_t index, uint64_t *val)
     case MSR_IA32_FEATURE_CONTROL: *val = 1; return true;   /* locked, no VMX */
     case MSR_IA32_UCODE_REV: *val = 0x100000000ULL; return true;
     case MSR_MTRRcap: *val = 0x500 | 8; return true;  /* fixed, WC, 8 variable */
+    case MSR_IA32_ARCH_CAPABILITIES:
+        /* read-only (WRMSR falls through to #GP); absent unless in CPUID */
+        if (!(env->cfg.features[FEAT_7_0_EDX] & CPUID_7_0_EDX_ARCH_CAPABILITIES)) {
+            return false;
+        }
+        *val = X86_ARCH_CAP_TCG;
+        return true;
     case MSR_IA32_SYSENTER_CS: *val = env->sysenter_cs; return true;
     case MSR_IA32_SYSENTER_ESP: *val = env->sysenter_esp; return true;
     case MSR_IA32_SYSENTER_EIP: *val = env->sysenter_eip; return true;

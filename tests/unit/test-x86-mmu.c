@@ -376,6 +376,83 @@ static void test_global_pages(void **state)
     assert_int_equal(v, 2);
 }
 
+/*
+ * A flush rewrites only the entries filled since the last one, or the
+ * whole table when more than TLB_USED_MAX were: both must leave no stale
+ * translation behind.
+ */
+static void test_flush_after_many_fills(void **state)
+{
+    uint64_t v;
+
+    mode_long(0);
+    /* 512 pages of the 2 MiB page at 2 MiB (-> 4 MiB): the used list */
+    for (int k = 0; k < 512; k++) {
+        phys_wl(0x400000 + k * 4096, k);
+        phys_wl(0x600000 + k * 4096, k + 1000);
+        assert_int_equal(try_load(0x200000 + k * 4096, 4, MMU_DATA_LOAD, &v), -1);
+        assert_int_equal(v, k);
+    }
+    x86_tlb_flush_page(env, 0x200000 + 7 * 4096);       /* and refill it */
+    assert_int_equal(try_load(0x200000 + 7 * 4096, 4, MMU_DATA_LOAD, &v), -1);
+    phys_wq(PD + 8, 0x600000 | P | RW | US | PS);
+    x86_tlb_flush(env);
+    for (int k = 0; k < 512; k++) {
+        assert_int_equal(try_load(0x200000 + k * 4096, 4, MMU_DATA_LOAD, &v), -1);
+        assert_int_equal(v, k + 1000);
+    }
+
+    /* 2048 pages of the 1 GiB page at 1 GiB: more than the list holds */
+    for (int k = 0; k < 2048; k++) {
+        assert_int_equal(try_load(0x40000000 + k * 4096, 4, MMU_DATA_LOAD, &v), -1);
+    }
+    phys_wq(PDPT + 8, 0);
+    phys_wq(PD + 8, 0);
+    x86_tlb_flush(env);
+    for (int k = 0; k < 2048; k += 97) {
+        assert_int_equal(try_load(0x40000000 + k * 4096, 4, MMU_DATA_LOAD, &v),
+                         EXCP0E_PAGE);
+    }
+    for (int k = 0; k < 512; k += 31) {
+        assert_int_equal(try_load(0x200000 + k * 4096, 4, MMU_DATA_LOAD, &v),
+                         EXCP0E_PAGE);
+    }
+}
+
+/* MOV to CR3 keeps global translations when CR4.PGE is set, only then. */
+static void test_cr3_write_keeps_global_pages(void **state)
+{
+    uint64_t v;
+
+    mode_long(0);
+    env->cr[4] |= CR4_PGE_MASK;        /* (what x86_write_cr4 does, and */
+    x86_tlb_flush(env);                /* its #GP needs a CPUID model) */
+    phys_wl(0x108000, 1);
+    phys_wl(0x100000, 1);
+    phys_wl(0x109000, 2);
+    phys_wl(0x103000, 2);
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(try_load(0x10000, 4, MMU_DATA_LOAD, &v), -1);
+    pt_set(0x18, 0x109000 | P | RW | US | G | A);
+    pt_set(0x10, 0x103000 | P | RW | US | A);
+    x86_write_cr3(env, PML4);
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 1);            /* global: kept */
+    assert_int_equal(try_load(0x10000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 2);            /* not global: gone */
+    x86_write_cr3(env, PML4);          /* twice: the kept entry stays */
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 1);
+    env->cr[4] &= ~(uint64_t)CR4_PGE_MASK;
+    x86_tlb_flush(env);
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 2);
+    pt_set(0x18, 0x108000 | P | RW | US | G | A);
+    x86_write_cr3(env, PML4);          /* without PGE: everything goes */
+    assert_int_equal(try_load(0x18000, 4, MMU_DATA_LOAD, &v), -1);
+    assert_int_equal(v, 1);
+}
+
 static void test_mmio(void **state)
 {
     uint64_t v = 0;
@@ -438,6 +515,8 @@ int main(void)
         cmocka_unit_test(test_paging_off_a20),
         cmocka_unit_test(test_tlb_hit_and_flush_page),
         cmocka_unit_test(test_global_pages),
+        cmocka_unit_test(test_flush_after_many_fills),
+        cmocka_unit_test(test_cr3_write_keeps_global_pages),
         cmocka_unit_test(test_mmio),
         cmocka_unit_test(test_split_access),
     };

@@ -973,6 +973,60 @@ static void test_msrs(void **state)
     assert_true(x86_msr_read(&E, 0x200, &v) && v == 6);
 }
 
+/*
+ * IA32_ARCH_CAPABILITIES: advertised in CPUID.(7,0):EDX[29], reads the
+ * "not affected" bits (what keeps Linux from turning on PTI and VERW),
+ * #GPs on WRMSR, and is gone with -cpu osprey64,-arch-capabilities.
+ */
+static void test_arch_capabilities(void **state)
+{
+    static const uint8_t code[] = {
+        0xb8, 0x07, 0x00, 0x00, 0x00,             /* mov eax, 7 */
+        0x31, 0xc9,                               /* xor ecx, ecx */
+        0x0f, 0xa2,                               /* cpuid */
+        0x89, 0xd6,                               /* mov esi, edx */
+        0xb9, 0x0a, 0x01, 0x00, 0x00,             /* mov ecx, 0x10a */
+        0x0f, 0x32,                               /* rdmsr */
+        0x89, 0xc7,                               /* mov edi, eax */
+        0x41, 0x89, 0xd0,                         /* mov r8d, edx */
+        0x31, 0xc0, 0x31, 0xd2,                   /* xor eax, eax; xor edx, edx */
+        0x0f, 0x30,                               /* wrmsr: #GP(0) */
+    };
+    X86CPU *cpu;
+    uint32_t a, b, c, d;
+    uint64_t v;
+
+    fresh();
+    long_mode(0);
+    assert_int_equal(run_at(CODE, code, sizeof(code)), EXCP_HLT);
+    assert_true(E.regs[R_ESI] & CPUID_7_0_EDX_ARCH_CAPABILITIES);
+    v = E.regs[R_EDI] | (uint64_t)E.regs[8] << 32;
+    assert_true(v == X86_ARCH_CAP_TCG);
+    assert_true(v & ARCH_CAP_RDCL_NO && v & ARCH_CAP_MDS_NO &&
+                v & ARCH_CAP_TAA_NO && v & ARCH_CAP_BHI_NO &&
+                v & ARCH_CAP_ITS_NO && v & ARCH_CAP_GDS_NO);
+    assert_false(v & (1ULL << 1));            /* no IBRS_ALL: no SPEC_CTRL */
+    assert_in_handler(EXCP0D_GPF);
+    assert_int_equal(ram_get(E.regs[R_ESP], 8), 0);
+    assert_int_equal(ram_get(E.regs[R_ESP] + 8, 8), CODE + 27);
+    assert_false(x86_msr_write(&E, MSR_IA32_ARCH_CAPABILITIES, X86_ARCH_CAP_TCG));
+
+    /* the feature flag: on by default, off drops the bit and the MSR */
+    cpu = X86_CPU(object_new(TYPE_OSPREY64_CPU));
+    x86_cpuid(&cpu->env, 7, 0, &a, &b, &c, &d);
+    assert_true(d & CPUID_7_0_EDX_ARCH_CAPABILITIES);
+    assert_true(x86_msr_read(&cpu->env, MSR_IA32_ARCH_CAPABILITIES, &v));
+    assert_true(x86_cpu_parse_features(cpu, "osprey64,-arch-capabilities",
+                                       &error_abort));
+    x86_cpuid(&cpu->env, 7, 0, &a, &b, &c, &d);
+    assert_false(d & CPUID_7_0_EDX_ARCH_CAPABILITIES);
+    assert_false(x86_msr_read(&cpu->env, MSR_IA32_ARCH_CAPABILITIES, &v));
+    assert_true(x86_cpu_parse_features(cpu, "osprey64,arch_capabilities=on",
+                                       &error_abort));
+    assert_true(x86_msr_read(&cpu->env, MSR_IA32_ARCH_CAPABILITIES, &v));
+    object_unref(OBJECT(cpu));
+}
+
 static uint32_t reg_str(const char *s)
 {
     uint32_t v;
@@ -1227,6 +1281,7 @@ int main(void)
         cmocka_unit_test(test_sysenter_sysexit),
         cmocka_unit_test(test_port_io),
         cmocka_unit_test(test_msrs),
+        cmocka_unit_test(test_arch_capabilities),
         cmocka_unit_test(test_cpuid),
         cmocka_unit_test(test_cpu_features),
         cmocka_unit_test(test_cpu_reset_state),

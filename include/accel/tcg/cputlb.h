@@ -46,6 +46,10 @@
  * dirty tracking still adds TLB_NOTDIRTY to such an entry). */
 #define TLB_WATCHPOINT (1ULL << 8)
 
+/* TCGCPUState.used: how many filled entries a flush rewrites one by one. */
+#define TLB_USED_MAX 1024
+#define TLB_USED_OVERFLOW (TLB_USED_MAX + 1)
+
 #define TB_JMP_CACHE_BITS 12
 #define TB_JMP_CACHE_SIZE (1 << TB_JMP_CACHE_BITS)
 
@@ -82,6 +86,16 @@ typedef struct TCGCPUState {
     /* The large pages entries came from, to flush them whole on INVLPG. */
     uint64_t large_page_addr[NB_MMU_MODES];
     uint64_t large_page_mask[NB_MMU_MODES];
+    /*
+     * Entries filled since the last full flush, (mmu_idx << CPU_TLB_BITS)
+     * | index, so that a flush (every MOV to CR3) rewrites those instead
+     * of the whole table: a guest touches tens of pages between context
+     * switches, the table holds NB_MMU_MODES * CPU_TLB_SIZE.  When more
+     * than TLB_USED_MAX were filled, nr_used is TLB_USED_OVERFLOW and
+     * the flush clears everything.
+     */
+    uint16_t used[TLB_USED_MAX];
+    unsigned nr_used;
 
     CPUX86State *env;
     AddressSpace *as;

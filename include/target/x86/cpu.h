@@ -206,6 +206,7 @@ typedef enum FeatureWord {
     FEAT_1_EDX,
     FEAT_1_ECX,
     FEAT_7_0_EBX,
+    FEAT_7_0_EDX,
     FEAT_8000_0001_EDX,
     FEAT_8000_0001_ECX,
     FEATURE_WORDS,
@@ -257,6 +258,7 @@ typedef struct X86CPUConfig {
 #define CPUID_EXT2_RDTSCP (1u << 27)
 #define CPUID_EXT2_LM     (1u << 29)
 #define CPUID_EXT3_LAHF_LM (1u << 0)
+#define CPUID_7_0_EDX_ARCH_CAPABILITIES (1u << 29)
 
 /* hflags2: modes that do not change translation. */
 #define HF2_NMI_MASK     (1u << 0)  /* NMI blocked until the next IRET */
@@ -292,6 +294,7 @@ typedef struct X86CPUConfig {
 #define MSR_IA32_FEATURE_CONTROL 0x3a
 #define MSR_IA32_UCODE_REV      0x8b
 #define MSR_MTRRcap             0xfe
+#define MSR_IA32_ARCH_CAPABILITIES 0x10a
 #define MSR_IA32_SYSENTER_CS    0x174
 #define MSR_IA32_SYSENTER_ESP   0x175
 #define MSR_IA32_SYSENTER_EIP   0x176
@@ -318,6 +321,35 @@ typedef struct X86CPUConfig {
 #define MSR_GSBASE              0xc0000101
 #define MSR_KERNELGSBASE        0xc0000102
 #define MSR_TSC_AUX             0xc0000103
+
+/* IA32_ARCH_CAPABILITIES bits (SDM vol. 4, table 2-2). */
+#define ARCH_CAP_RDCL_NO            (1ULL << 0)   /* no Meltdown */
+#define ARCH_CAP_SKIP_L1DFL_VMENTRY (1ULL << 3)   /* no L1D flush on VM entry */
+#define ARCH_CAP_SSB_NO             (1ULL << 4)   /* no speculative store bypass */
+#define ARCH_CAP_MDS_NO             (1ULL << 5)   /* no MDS */
+#define ARCH_CAP_PSCHANGE_MC_NO     (1ULL << 6)   /* no iTLB multihit */
+#define ARCH_CAP_TAA_NO             (1ULL << 8)   /* no TSX async abort */
+#define ARCH_CAP_SBDR_SSDP_NO       (1ULL << 13)  /* MMIO stale data: */
+#define ARCH_CAP_FBSDP_NO           (1ULL << 14)  /*   all three say */
+#define ARCH_CAP_PSDP_NO            (1ULL << 15)  /*   not affected */
+#define ARCH_CAP_BHI_NO             (1ULL << 20)  /* no branch history injection */
+#define ARCH_CAP_PBRSB_NO           (1ULL << 24)  /* no post-barrier RSB */
+#define ARCH_CAP_GDS_NO             (1ULL << 26)  /* no gather data sampling */
+#define ARCH_CAP_RFDS_NO            (1ULL << 27)  /* no register file sampling */
+#define ARCH_CAP_ITS_NO             (1ULL << 62)  /* no indirect target selection */
+
+/*
+ * What osprey64 reports in IA32_ARCH_CAPABILITIES under TCG: every "not
+ * affected" bit, because an emulator executes nothing speculatively and
+ * has no fill buffers, store buffers or branch predictors to leak from.
+ * No control bits (IBRS_ALL, TSX_CTRL, FB_CLEAR...): those name MSRs and
+ * behaviours Osprey does not implement.
+ */
+#define X86_ARCH_CAP_TCG (ARCH_CAP_RDCL_NO | ARCH_CAP_SKIP_L1DFL_VMENTRY | \
+    ARCH_CAP_SSB_NO | ARCH_CAP_MDS_NO | ARCH_CAP_PSCHANGE_MC_NO | \
+    ARCH_CAP_TAA_NO | ARCH_CAP_SBDR_SSDP_NO | ARCH_CAP_FBSDP_NO | \
+    ARCH_CAP_PSDP_NO | ARCH_CAP_BHI_NO | ARCH_CAP_PBRSB_NO | \
+    ARCH_CAP_GDS_NO | ARCH_CAP_RFDS_NO | ARCH_CAP_ITS_NO)
 
 /* The TSC counts QEMU_CLOCK_VIRTUAL nanoseconds: a fixed 1 GHz. */
 #define X86_TSC_FREQ_HZ 1000000000ULL
