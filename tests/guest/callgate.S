@@ -35,28 +35,6 @@ ubuf:       .skip 256           /* the caller's small stack */
     .text
     .code32
 
-/* set_desc: EBX = selector, EAX = base, ECX = limit (20 bits), EDX = type
- * byte | flags nibble << 12. */
-set_desc:
-    pushal
-    addl $gdt, %ebx
-    movl %eax, %esi
-    shll $16, %esi
-    movw %cx, %si
-    movl %esi, (%ebx)
-    movl %eax, %esi
-    andl $0xff000000, %esi
-    andl $0xf0000, %ecx
-    orl %ecx, %esi
-    shll $8, %edx
-    orl %edx, %esi
-    shrl $16, %eax
-    movzbl %al, %eax
-    orl %eax, %esi
-    movl %esi, 4(%ebx)
-    popal
-    ret
-
 /* The CPL 1 stack: flat with ESP1 = sstack_top (small = 0), or based at
  * sstack with limit 0xfff and ESP1 = FRAME - 8 (too small by 8 bytes). */
 set_ss1:
@@ -67,13 +45,13 @@ set_ss1:
     xorl %eax, %eax
     movl $0xfffff, %ecx
     movl $0xc0b2, %edx
-    call set_desc
+    call gdt_set_desc
     movl $sstack_top, tss32 + 0x0c
     jmp 2f
 1:  movl $sstack, %eax
     movl $0xfff, %ecx
     movl $0x40b2, %edx
-    call set_desc
+    call gdt_set_desc
     movl $(FRAME - 8), tss32 + 0x0c
 2:  movl $(SEL_SS1 | 1), tss32 + 0x10
     popal
@@ -120,12 +98,12 @@ test_main:
     xorl %eax, %eax
     movl $0xfffff, %ecx
     movl $0xc0ba, %edx          /* code, DPL 1, 4 GiB */
-    call set_desc
+    call gdt_set_desc
     movl $SEL_USS, %ebx
     movl $ubuf, %eax
     movl $0xff, %ecx
     movl $0x40f2, %edx          /* data, DPL 3, limit 0xff */
-    call set_desc
+    call gdt_set_desc
     /* the gate: CODE1:gate_handler, P, DPL 3, type 0xC, 3 parameters */
     movl $gate_handler, %eax
     andl $0xffff, %eax

@@ -33,28 +33,6 @@ far_call_err: .long 0
     .text
     .code32
 
-/* set_desc: EBX = selector, EAX = base, ECX = limit (< 1 MiB), EDX = type
- * byte | flags nibble << 12 (0x409a: 32-bit code, DPL 0). */
-set_desc:
-    pushal
-    addl $gdt, %ebx
-    movl %eax, %esi
-    shll $16, %esi
-    movw %cx, %si
-    movl %esi, (%ebx)
-    movl %eax, %esi
-    andl $0xff000000, %esi
-    andl $0xf0000, %ecx
-    orl %ecx, %esi
-    shll $8, %edx
-    orl %edx, %esi
-    shrl $16, %eax
-    movzbl %al, %eax
-    orl %eax, %esi
-    movl %esi, 4(%ebx)
-    popal
-    ret
-
 /*
  * Enter the area at entry through selector sel; execution continues
  * after the macro whether the code faulted (the recovery point is a_back,
@@ -76,13 +54,13 @@ test_main:
     movl $0x409a, %edx
     movl $SEL_LIM, %ebx
     movl $LIM, %ecx
-    call set_desc
+    call gdt_set_desc
     movl $SEL_BIG, %ebx
     movl $0xfff, %ecx
-    call set_desc
+    call gdt_set_desc
     movl $SEL_STR, %ebx
     movl $STR_LIM, %ecx
-    call set_desc
+    call gdt_set_desc
 
     /* Control: inside the limit everything runs. */
     movl $OFF(a_back), %eax

@@ -423,7 +423,9 @@ exc_panic32:
 
 /*
  * gdt_set_desc: the GDT descriptor for selector EBX gets base EAX, limit
- * ECX (< 1 MiB, byte granular) and type byte EDX (P, DPL, S, type).
+ * ECX (20 bits) and type byte EDX (P, DPL, S, type), with the flags
+ * nibble (G, D/B, L, AVL) in EDX bits 15:12 (0x409a: 32-bit code, DPL 0;
+ * 0 there: 16-bit and byte granular).
  */
     .globl gdt_set_desc
 gdt_set_desc:
