@@ -489,6 +489,32 @@ static bool parse_format(Monitor *mon, const HMPCommand *cmd,
  * Fill args from the text after the command name.  Errors are printed,
  * as QEMU does.
  */
+/*
+ * The next word for argument spec (a "what" is expected): 1 and *word
+ * set, 0 when an optional argument is absent, -1 after telling the user.
+ */
+static int take_word(Monitor *mon, const HMPCommand *cmd,
+                     const ArgSpec *spec, const char **pp, const char *what,
+                     char **word)
+{
+    Error *err = NULL;
+
+    if (!**pp) {
+        if (spec->optional) {
+            return 0;
+        }
+        monitor_printf(mon, "%s: %s expected\n", cmd->name, what);
+        return -1;
+    }
+    *word = get_word(pp, &err);
+    if (!*word) {
+        monitor_printf(mon, "%s: %s\n", cmd->name, error_get_pretty(err));
+        error_free(err);
+        return -1;
+    }
+    return 1;
+}
+
 static bool parse_args(Monitor *mon, const HMPCommand *cmd, const char *p,
                        QObject *args)
 {
@@ -539,21 +565,13 @@ static bool parse_args(Monitor *mon, const HMPCommand *cmd, const char *p,
             break;
         case 's': {
             char *word;
+            int got = take_word(mon, cmd, &spec, &p, "string", &word);
 
-            if (!*p) {
-                if (spec.optional) {
-                    break;
+            if (got <= 0) {
+                if (got < 0) {
+                    return false;
                 }
-                monitor_printf(mon, "%s: %s expected\n", cmd->name,
-                               "string");
-                return false;
-            }
-            word = get_word(&p, &err);
-            if (!word) {
-                monitor_printf(mon, "%s: %s\n", cmd->name,
-                               error_get_pretty(err));
-                error_free(err);
-                return false;
+                break;
             }
             qdict_put_str(args, spec.name, word);
             free(word);
@@ -562,20 +580,13 @@ static bool parse_args(Monitor *mon, const HMPCommand *cmd, const char *p,
         case 'o': {
             char *word;
             uint64_t size;
+            int got = take_word(mon, cmd, &spec, &p, "size", &word);
 
-            if (!*p) {
-                if (spec.optional) {
-                    break;
+            if (got <= 0) {
+                if (got < 0) {
+                    return false;
                 }
-                monitor_printf(mon, "%s: %s expected\n", cmd->name, "size");
-                return false;
-            }
-            word = get_word(&p, &err);
-            if (!word) {
-                monitor_printf(mon, "%s: %s\n", cmd->name,
-                               error_get_pretty(err));
-                error_free(err);
-                return false;
+                break;
             }
             /* QEMU's qemu_strtosz_MiB: no suffix means MiB. */
             if (parse_size(word, 'M', &size) < 0 || size > INT64_MAX) {
