@@ -38,6 +38,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 BUILD = pathlib.Path(os.environ.get("BUILD", ROOT / "build"))
 GUEST = BUILD / "guest"
 sys.path.insert(0, str(ROOT / "tests" / "system"))
+from guest import SerialGuest, free_port  # noqa: E402
 from qmp import QMP  # noqa: E402
 
 MARKER = b"OSPREY-GUEST-READY"
@@ -46,47 +47,17 @@ BOOT_TIMEOUT = 600          # a loaded machine, -m 4096 under TCG
 CMD_TIMEOUT = 600
 
 
-class Guest:
-    """An emulator with the guest's console on stdio and QMP on a unix
-    socket."""
+class Guest(SerialGuest):
+    """An emulator with the guest's console on stdio (the system tests'
+    SerialGuest) and QMP on a unix socket."""
 
     def __init__(self, argv, qmp_path):
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE)
-        os.set_blocking(self.proc.stdout.fileno(), False)
-        self.out = b""
+        super().__init__(argv, timeout=CMD_TIMEOUT)
         self.qmp = QMP.connect_unix(qmp_path, timeout=CMD_TIMEOUT, wait=60)
-
-    def read_until(self, marker, timeout):
-        deadline = time.monotonic() + timeout
-        while marker not in self.out:
-            left = deadline - time.monotonic()
-            if left <= 0 or self.proc.poll() is not None:
-                err = self.proc.stderr.read() if self.proc.poll() is not \
-                    None else b""
-                raise RuntimeError(
-                    f"{marker!r} not seen (exit {self.proc.poll()}): "
-                    f"{self.out[-2000:].decode(errors='replace')}"
-                    f"{err.decode(errors='replace')}")
-            r, _, _ = select.select([self.proc.stdout], [], [], min(left, 1))
-            if r:
-                chunk = self.proc.stdout.read(65536)
-                if chunk:
-                    self.out += chunk
-        idx = self.out.index(marker) + len(marker)
-        seen, self.out = self.out[:idx], self.out[idx:]
-        return seen
 
     def boot(self):
         self.read_until(MARKER, BOOT_TIMEOUT)
         self.read_until(PROMPT, BOOT_TIMEOUT)
-
-    def run(self, command, timeout=CMD_TIMEOUT):
-        self.proc.stdin.write(command.encode() + b"\n")
-        self.proc.stdin.flush()
-        text = self.read_until(PROMPT, timeout).decode(errors="replace")
-        return "\n".join(text.replace("\r", "").split("\n")[1:-1])
 
     def check_alive(self):
         out = self.run("echo $((6 * 7))").strip()
@@ -106,12 +77,6 @@ class Guest:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-
-
-def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def guest_args(mem):
