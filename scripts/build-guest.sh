@@ -277,11 +277,14 @@ install_mke2fs() {
     [ -f "$stage/etc/mke2fs.conf" ] && cp "$stage/etc/mke2fs.conf" "$root/etc/"
     # It runs from the initramfs' own files alone (no host library).
     local ver
+    # All of its output, then the first line: piping into head could kill
+    # mke2fs with SIGPIPE before its second line, failing under pipefail.
     ver=$("$root/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2" \
           --inhibit-cache --library-path \
           "$root/lib/x86_64-linux-gnu:$root/usr/lib/x86_64-linux-gnu" \
-          "$root/sbin/mke2fs" -V 2>&1 | head -n 1) ||
-        die "mke2fs does not run from the initramfs' libraries"
+          "$root/sbin/mke2fs" -V 2>&1) ||
+        die "mke2fs does not run from the initramfs' libraries: $ver"
+    ver=${ver%%$'\n'*}
     case "$ver" in
     mke2fs*) log "$ver" ;;
     *) die "mke2fs does not run from the initramfs' libraries: $ver" ;;
