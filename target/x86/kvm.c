@@ -13,6 +13,8 @@
 #include "system/main-loop.h"
 #include "target/x86/cpu-qom.h"
 #include "target/x86/kvm.h"
+#include "hw/i386/apic.h"
+#include "system/timer.h"
 
 /* Where KVM may put the TSS and identity page table it needs on VMX. */
 #define KVM_IDENTITY_BASE 0xfeffc000ULL
@@ -488,6 +490,28 @@ typedef struct MsrRef {
     uint64_t *ptr;        /* or NULL: the 32-bit sysenter_cs */
 } MsrRef;
 
+static int64_t kvm_virtual_now(void)
+{
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+/*
+ * The CPU's VMState carries the TSC as tsc_offset from the virtual clock
+ * (TCG's TSC is virtual ns + tsc_offset): KVM's TSC goes there, so a
+ * snapshot keeps the guest's TSC (the "timer" section brings the virtual
+ * clock back) under either accelerator.  No kvmclock is advertised
+ * (CPUID 0x40000001 is not given), so the TSC is the guest's time base.
+ */
+void x86_kvm_tsc_to_env(CPUX86State *env, uint64_t tsc, int64_t now)
+{
+    env->tsc_offset = tsc - (uint64_t)now;
+}
+
+uint64_t x86_kvm_tsc_from_env(CPUX86State *env, int64_t now)
+{
+    return (uint64_t)now + env->tsc_offset;
+}
+
 static bool kvm_has_msr(uint32_t index)
 {
     KVMState *s = kvm_state;
@@ -586,7 +610,6 @@ static int kvm_msrs_ioctl(CPUState *cpu, unsigned long type, MsrBuf *buf,
 static int kvm_put_msrs(CPUState *cpu, int level)
 {
     CPUX86State *env = x86_cpu_env(cpu);
-    KVMCPUState *kc = kvm_cpu_state(cpu);
     MsrRef refs[MAX_MSRS];
     MsrBuf buf;
     int n = build_msr_refs(env, refs), m = 0;
@@ -602,7 +625,8 @@ static int kvm_put_msrs(CPUState *cpu, int level)
     }
     if (level >= KVM_PUT_RESET_STATE) {
         buf.e[m].index = MSR_IA32_TSC;
-        buf.e[m].data = level == KVM_PUT_FULL_STATE ? kc->tsc : 0;
+        buf.e[m].data = level == KVM_PUT_FULL_STATE ?
+                        x86_kvm_tsc_from_env(env, kvm_virtual_now()) : 0;
         m++;
     }
     return kvm_msrs_ioctl(cpu, KVM_SET_MSRS, &buf, m);
@@ -635,6 +659,7 @@ static int kvm_get_msrs(CPUState *cpu)
         }
         if (!used[i]) {
             kc->tsc = buf.e[i].data;
+            x86_kvm_tsc_to_env(env, kc->tsc, kvm_virtual_now());
         } else if (used[i]->ptr) {
             *used[i]->ptr = buf.e[i].data;
         } else {
@@ -645,6 +670,23 @@ static int kvm_get_msrs(CPUState *cpu)
 }
 
 /* ---- get / put ---------------------------------------------------------- */
+
+/*
+ * A loaded LAPIC state goes in after KVM_SET_SREGS and KVM_SET_MSRS, so
+ * after the APIC base: an APIC base change (x2APIC on or off) resets
+ * parts of KVM's LAPIC (QEMU's kvm_apic_put does the same ordering).
+ */
+static int kvm_put_loaded_lapic(CPUState *cpu)
+{
+    DeviceState *apic = cpu_get_apic(cpu);
+    struct kvm_lapic_state st;
+
+    if (!kvm_irqchip_in_kernel() || !apic ||
+        !apic_kvm_take_loaded_state(apic, &st)) {
+        return 0;
+    }
+    return kvm_vcpu_ioctl(cpu, KVM_SET_LAPIC, &st);
+}
 
 static int kvm_put_fpu_state(CPUState *cpu)
 {
@@ -897,7 +939,13 @@ int kvm_arch_put_registers(CPUState *cpu, int level)
         if (r < 0) {
             return r;
         }
-        if (kvm_irqchip_in_kernel()) {
+        /*
+         * Only a reset resets the irqchip.  A full put (vCPU creation,
+         * after loadvm or an incoming migration) leaves it alone: KVM's
+         * is fresh at creation, and after a load it holds the state the
+         * models' post_load pushed (the LAPIC follows below).
+         */
+        if (level == KVM_PUT_RESET_STATE && kvm_irqchip_in_kernel()) {
             /* the in-kernel LAPIC handles HLT and INIT/SIPI */
             cpu->halted = 0;
             if ((cpu->cpu_index == 0 && (r = kvm_reset_pic_ioapic()) < 0) ||
@@ -920,6 +968,9 @@ int kvm_arch_put_registers(CPUState *cpu, int level)
         (r = kvm_put_msrs(cpu, level)) < 0 ||
         (r = kvm_put_events(cpu, level)) < 0 ||
         (r = kvm_put_debugregs(cpu)) < 0) {
+        return r;
+    }
+    if (level == KVM_PUT_FULL_STATE && (r = kvm_put_loaded_lapic(cpu)) < 0) {
         return r;
     }
     return 0;
