@@ -340,6 +340,9 @@ static void apic_timer(void *opaque)
     APICCommonState *s = opaque;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
+    if (kvm_irqchip_in_kernel()) {
+        return;     /* armed only to be saved (apic_pre_save): KVM's fires */
+    }
     apic_local_deliver(s, APIC_LVT_TIMER);
     switch (apic_timer_mode(s)) {
     case APIC_LVT_TIMER_TSCDEADLINE:
