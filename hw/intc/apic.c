@@ -1286,25 +1286,11 @@ void apic_state_from_kvm(APICCommonState *s, const struct kvm_lapic_state *k,
     apic_next_timer(s, now);
 }
 
-/*
- * The model's timer stands for KVM's in the stream ("timer_expiry"):
- * armed here, from the state just pulled, and stopped again after the
- * save, before the main loop could run it.
- */
-static void apic_kvm_arm_timer(APICCommonState *s, int64_t now)
-{
-    if (apic_timer_mode(s) != APIC_LVT_TIMER_TSCDEADLINE &&
-        apic_next_timer(s, now)) {
-        timer_mod_ns(s->timer, s->next_time);
-    } else {
-        timer_del(s->timer);
-    }
-}
-
 static int apic_pre_save(void *opaque)
 {
     APICCommonState *s = opaque;
     struct kvm_lapic_state k;
+    uint64_t deadline, tsc;
     int64_t now;
     int r;
 
@@ -1320,7 +1306,17 @@ static int apic_pre_save(void *opaque)
     now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     apic_state_from_kvm(s, &k, now);
     s->apicbase = kvm_apic_base(s->cpu);
-    apic_kvm_arm_timer(s, now);
+    /* The deadline on our TSC, which now reads what KVM's does. */
+    if (kvm_get_tsc_deadline(s->cpu, &deadline, &tsc) == 0) {
+        apic_set_tsc(DEVICE(s), tsc);
+        s->tsc_deadline = deadline;
+    }
+    /*
+     * The model's timer stands for KVM's in the stream ("timer_expiry"):
+     * armed here and stopped again by post_save, before the main loop
+     * could run it.
+     */
+    apic_timer_update(s, now);
     return 0;
 }
 

@@ -102,6 +102,12 @@ int kvm_pit_set(struct kvm_pit_state2 *st);
 int kvm_lapic_get(struct CPUState *cpu, struct kvm_lapic_state *st);
 int kvm_lapic_set(struct CPUState *cpu, struct kvm_lapic_state *st);
 /*
+ * The in-kernel LAPIC's TSC deadline (MSR 0x6E0) and the TSC it compares
+ * with, read together on cpu's thread.
+ */
+int kvm_get_tsc_deadline(struct CPUState *cpu, uint64_t *deadline,
+                         uint64_t *tsc);
+/*
  * The vCPU's IA32_APIC_BASE as KVM last reported it (its registers when
  * they were pulled since, else the last exit's kvm_run.apic_base).
  */

@@ -680,12 +680,66 @@ static int kvm_put_loaded_lapic(CPUState *cpu)
 {
     DeviceState *apic = cpu_get_apic(cpu);
     struct kvm_lapic_state st;
+    MsrBuf buf;
+    uint64_t deadline;
+    int r;
 
     if (!kvm_irqchip_in_kernel() || !apic ||
         !apic_kvm_take_loaded_state(apic, &st)) {
         return 0;
     }
-    return kvm_vcpu_ioctl(cpu, KVM_SET_LAPIC, &st);
+    r = kvm_vcpu_ioctl(cpu, KVM_SET_LAPIC, &st);
+    if (r < 0 || !kvm_has_msr(MSR_IA32_TSCDEADLINE)) {
+        return r;
+    }
+    /*
+     * After the LVT (QEMU's kvm_put_tscdeadline_msr): the deadline from
+     * the APIC's TSC to the TSC just put, which agree but for rounding.
+     */
+    deadline = apic_get_tsc_deadline(apic);
+    if (deadline) {
+        deadline += x86_kvm_tsc_from_env(x86_cpu_env(cpu), kvm_virtual_now()) -
+                    apic_get_tsc(apic);
+    }
+    memset(&buf, 0, sizeof(buf));
+    buf.e[0].index = MSR_IA32_TSCDEADLINE;
+    buf.e[0].data = deadline;
+    return kvm_msrs_ioctl(cpu, KVM_SET_MSRS, &buf, 1);
+}
+
+typedef struct TscDeadlineCall {
+    uint64_t deadline, tsc;
+    int ret;
+} TscDeadlineCall;
+
+static void do_get_tsc_deadline(CPUState *cpu, run_on_cpu_data arg)
+{
+    TscDeadlineCall *c = arg.host_ptr;
+    MsrBuf buf;
+
+    memset(&buf, 0, sizeof(buf));
+    buf.e[0].index = MSR_IA32_TSCDEADLINE;
+    buf.e[1].index = MSR_IA32_TSC;
+    c->ret = kvm_msrs_ioctl(cpu, KVM_GET_MSRS, &buf, 2);
+    if (c->ret == 0 && buf.e[0].index == 0xffffffff) {
+        c->ret = -ENOENT;
+    }
+    c->deadline = buf.e[0].data;
+    c->tsc = buf.e[1].data;
+}
+
+int kvm_get_tsc_deadline(CPUState *cpu, uint64_t *deadline, uint64_t *tsc)
+{
+    TscDeadlineCall c = { .ret = -ENOSYS };
+
+    if (!kvm_irqchip_in_kernel() || !cpu || !kvm_cpu_state(cpu) ||
+        !kvm_has_msr(MSR_IA32_TSCDEADLINE)) {
+        return -ENOSYS;
+    }
+    run_on_cpu(cpu, do_get_tsc_deadline, RUN_ON_CPU_HOST_PTR(&c));
+    *deadline = c.deadline;
+    *tsc = c.tsc;
+    return c.ret;
 }
 
 static int kvm_put_fpu_state(CPUState *cpu)
