@@ -999,11 +999,12 @@ int kvm_arch_put_registers(CPUState *cpu, int level)
          * is fresh at creation, and after a load it holds the state the
          * models' post_load pushed (the LAPIC follows below).
          */
-        if (level == KVM_PUT_RESET_STATE && kvm_irqchip_in_kernel()) {
+        if (kvm_irqchip_in_kernel()) {
             /* the in-kernel LAPIC handles HLT and INIT/SIPI */
             cpu->halted = 0;
-            if ((cpu->cpu_index == 0 && (r = kvm_reset_pic_ioapic()) < 0) ||
-                (r = kvm_reset_lapic(cpu)) < 0) {
+            if (level == KVM_PUT_RESET_STATE &&
+                ((cpu->cpu_index == 0 && (r = kvm_reset_pic_ioapic()) < 0) ||
+                 (r = kvm_reset_lapic(cpu)) < 0)) {
                 return r;
             }
         }
