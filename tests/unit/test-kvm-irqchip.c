@@ -92,7 +92,7 @@ static void test_pic_elcr_mask(void **state)
 
     memset(&s, 0, sizeof(s));
     memset(&k, 0, sizeof(k));
-    s.elcr_mask = 0xde;         /* the master's: IRQ 0, 1, 2 edge only */
+    s.elcr_mask = 0xde;         /* the slave's: IRQ 8 and 13 edge only */
     k.elcr = 0xff;
     pic_state_from_kvm(&s, &k);
     assert_int_equal(s.r.elcr, 0xde);
