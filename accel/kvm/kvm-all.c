@@ -24,6 +24,7 @@
 #include "system/kvm_int.h"
 #include "system/main-loop.h"
 #include "system/runstate.h"
+#include "system/timer.h"
 #include "memory/ram_addr.h"
 #include "target/x86/cpu-qom.h"
 #include "monitor/hmp.h"
@@ -371,6 +372,118 @@ int kvm_send_msi(uint64_t address, uint32_t data)
         return -ENOSYS;
     }
     return kvm_vm_ioctl(kvm_state, KVM_SIGNAL_MSI, &msi);
+}
+
+bool kvm_pit_in_kernel(void)
+{
+    return kvm_irqchip_in_kernel() && kvm_state->pit_in_kernel;
+}
+
+int kvm_irqchip_get(struct kvm_irqchip *chip)
+{
+    if (!kvm_irqchip_in_kernel()) {
+        return -ENOSYS;
+    }
+    return kvm_vm_ioctl(kvm_state, KVM_GET_IRQCHIP, chip);
+}
+
+int kvm_irqchip_set(struct kvm_irqchip *chip)
+{
+    if (!kvm_irqchip_in_kernel()) {
+        return -ENOSYS;
+    }
+    return kvm_vm_ioctl(kvm_state, KVM_SET_IRQCHIP, chip);
+}
+
+int kvm_pit_get(struct kvm_pit_state2 *st)
+{
+    if (!kvm_pit_in_kernel()) {
+        return -ENOSYS;
+    }
+    return kvm_vm_ioctl(kvm_state, KVM_GET_PIT2, st);
+}
+
+int kvm_pit_set(struct kvm_pit_state2 *st)
+{
+    if (!kvm_pit_in_kernel()) {
+        return -ENOSYS;
+    }
+    return kvm_vm_ioctl(kvm_state, KVM_SET_PIT2, st);
+}
+
+typedef struct KVMLapicCall {
+    unsigned long type;
+    struct kvm_lapic_state *st;
+    int ret;
+} KVMLapicCall;
+
+static void do_kvm_lapic_ioctl(CPUState *cpu, run_on_cpu_data arg)
+{
+    KVMLapicCall *c = arg.host_ptr;
+
+    c->ret = kvm_vcpu_ioctl(cpu, c->type, c->st);
+}
+
+/* vCPU ioctls go to the vCPU's own thread, as QEMU's kvm_apic_put. */
+static int kvm_lapic_ioctl(CPUState *cpu, unsigned long type,
+                           struct kvm_lapic_state *st)
+{
+    KVMLapicCall c = { .type = type, .st = st, .ret = -ENOSYS };
+
+    if (!kvm_irqchip_in_kernel() || !cpu || !kvm_cpu_state(cpu)) {
+        return -ENOSYS;
+    }
+    if (qemu_cpu_is_self(cpu)) {
+        do_kvm_lapic_ioctl(cpu, RUN_ON_CPU_HOST_PTR(&c));
+    } else {
+        run_on_cpu(cpu, do_kvm_lapic_ioctl, RUN_ON_CPU_HOST_PTR(&c));
+    }
+    return c.ret;
+}
+
+int kvm_lapic_get(CPUState *cpu, struct kvm_lapic_state *st)
+{
+    return kvm_lapic_ioctl(cpu, KVM_GET_LAPIC, st);
+}
+
+int kvm_lapic_set(CPUState *cpu, struct kvm_lapic_state *st)
+{
+    return kvm_lapic_ioctl(cpu, KVM_SET_LAPIC, st);
+}
+
+uint64_t kvm_apic_base(CPUState *cpu)
+{
+    KVMCPUState *kc = cpu ? kvm_cpu_state(cpu) : NULL;
+
+    if (!cpu) {
+        return 0;
+    }
+    if (!kc || kc->vcpu_dirty) {
+        return X86_CPU(cpu)->env.apic_base;
+    }
+    return kc->run->apic_base;
+}
+
+int64_t kvm_pit_clock_offset(void)
+{
+    int64_t best = 0;
+
+    /*
+     * The later CLOCK_MONOTONIC is read, the smaller the offset: the
+     * largest one comes from the pair with the least delay between reads.
+     */
+    for (int i = 0; i < 5; i++) {
+        struct timespec ts;
+        int64_t v = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+        int64_t off;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        off = v - (ts.tv_sec * 1000000000LL + ts.tv_nsec);
+        if (i == 0 || off > best) {
+            best = off;
+        }
+    }
+    return best;
 }
 
 /*

@@ -9,6 +9,7 @@
 #include "migration/vmstate.h"
 #include "system/main-loop.h"
 #include "util/log.h"
+#include <linux/kvm.h>
 
 /*
  * The APIC bus: every realized APIC, the shared MSI region and the EOI
@@ -247,7 +248,7 @@ static uint32_t apic_timer_mode(const APICCommonState *s)
     return s->lvt[APIC_LVT_TIMER] & APIC_LVT_TIMER_MODE_MASK;
 }
 
-static uint32_t apic_get_current_count(const APICCommonState *s)
+static uint32_t apic_current_count_at(const APICCommonState *s, int64_t now)
 {
     int64_t d;
 
@@ -255,12 +256,16 @@ static uint32_t apic_get_current_count(const APICCommonState *s)
         !s->initial_count) {
         return 0;
     }
-    d = (qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) - s->initial_count_load_time)
-        >> s->count_shift;
+    d = (now - s->initial_count_load_time) >> s->count_shift;
     if (apic_timer_mode(s) == APIC_LVT_TIMER_PERIODIC) {
         return s->initial_count - (d % ((uint64_t)s->initial_count + 1));
     }
     return d >= s->initial_count ? 0 : s->initial_count - d;
+}
+
+static uint32_t apic_get_current_count(const APICCommonState *s)
+{
+    return apic_current_count_at(s, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
 }
 
 /* Next expiry after current_time in counting mode; false when none. */
@@ -335,6 +340,9 @@ static void apic_timer(void *opaque)
     APICCommonState *s = opaque;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
+    if (kvm_irqchip_in_kernel()) {
+        return;     /* armed only to be saved (apic_pre_save): KVM's fires */
+    }
     apic_local_deliver(s, APIC_LVT_TIMER);
     switch (apic_timer_mode(s)) {
     case APIC_LVT_TIMER_TSCDEADLINE:
@@ -1177,6 +1185,163 @@ static void apic_reset_hold(Object *obj, ResetType type)
     }
 }
 
+/* ---- the in-kernel LAPIC (KVM) ------------------------------------------ */
+
+static void kvm_lapic_set_reg(struct kvm_lapic_state *k, int off, uint32_t v)
+{
+    memcpy(k->regs + off, &v, 4);
+}
+
+static uint32_t kvm_lapic_get_reg(const struct kvm_lapic_state *k, int off)
+{
+    uint32_t v;
+
+    memcpy(&v, k->regs + off, 4);
+    return v;
+}
+
+/*
+ * KVM's LAPIC state is the xAPIC register page (QEMU's
+ * kvm_put_apic_state).  Without KVM_CAP_X2APIC_API, which we do not
+ * enable, the ID register holds the id in bits 31:24 in x2APIC mode too
+ * (KVM then takes the x2APIC id and LDR from the vCPU id).  The timer
+ * keeps running in KVM: it gets the current count at now (virtual ns)
+ * and counts on from there.
+ */
+void apic_state_to_kvm(const APICCommonState *s, struct kvm_lapic_state *k,
+                       int64_t now)
+{
+    memset(k, 0, sizeof(*k));
+    kvm_lapic_set_reg(k, APIC_REG_ID, s->id << 24);
+    kvm_lapic_set_reg(k, APIC_REG_VERSION,
+                      s->version | ((APIC_LVT_NB - 1) << 16));
+    kvm_lapic_set_reg(k, APIC_REG_TPR, s->tpr);
+    kvm_lapic_set_reg(k, APIC_REG_LDR, (uint32_t)s->log_dest << 24);
+    kvm_lapic_set_reg(k, APIC_REG_DFR, (uint32_t)s->dest_mode << 28 |
+                      0x0fffffff);
+    kvm_lapic_set_reg(k, APIC_REG_SVR, s->spurious_vec);
+    for (int i = 0; i < 8; i++) {
+        kvm_lapic_set_reg(k, APIC_REG_ISR + 0x10 * i, s->isr[i]);
+        kvm_lapic_set_reg(k, APIC_REG_TMR + 0x10 * i, s->tmr[i]);
+        kvm_lapic_set_reg(k, APIC_REG_IRR + 0x10 * i, s->irr[i]);
+    }
+    kvm_lapic_set_reg(k, APIC_REG_ESR, s->esr);
+    kvm_lapic_set_reg(k, APIC_REG_ICR_LOW, s->icr[0]);
+    kvm_lapic_set_reg(k, APIC_REG_ICR_HIGH, s->icr[1]);
+    for (int i = 0; i < APIC_LVT_NB; i++) {
+        kvm_lapic_set_reg(k, APIC_REG_LVT_TIMER + 0x10 * i, s->lvt[i]);
+    }
+    kvm_lapic_set_reg(k, APIC_REG_TIMER_INITIAL, s->initial_count);
+    kvm_lapic_set_reg(k, APIC_REG_TIMER_CURRENT,
+                      apic_current_count_at(s, now));
+    kvm_lapic_set_reg(k, APIC_REG_TIMER_DIVIDE, s->divide_conf);
+}
+
+/*
+ * The reverse (QEMU's kvm_get_apic_state), except that the timer keeps
+ * its phase: the load time is put back from KVM's current count at now,
+ * and next_time follows.  The timer itself is not armed (see pre_save).
+ * Fields KVM does not have (apicbase, which the CPU's APIC_BASE MSR
+ * holds; esr_pending, extint_level, SIPI, TSC deadline) stay as they are.
+ */
+void apic_state_from_kvm(APICCommonState *s, const struct kvm_lapic_state *k,
+                         int64_t now)
+{
+    uint32_t cur;
+    int v;
+
+    s->id = kvm_lapic_get_reg(k, APIC_REG_ID) >> 24;
+    s->tpr = kvm_lapic_get_reg(k, APIC_REG_TPR);
+    s->log_dest = kvm_lapic_get_reg(k, APIC_REG_LDR) >> 24;
+    s->dest_mode = kvm_lapic_get_reg(k, APIC_REG_DFR) >> 28;
+    s->spurious_vec = kvm_lapic_get_reg(k, APIC_REG_SVR);
+    for (int i = 0; i < 8; i++) {
+        s->isr[i] = kvm_lapic_get_reg(k, APIC_REG_ISR + 0x10 * i);
+        s->tmr[i] = kvm_lapic_get_reg(k, APIC_REG_TMR + 0x10 * i);
+        s->irr[i] = kvm_lapic_get_reg(k, APIC_REG_IRR + 0x10 * i);
+    }
+    s->esr = kvm_lapic_get_reg(k, APIC_REG_ESR);
+    s->icr[0] = kvm_lapic_get_reg(k, APIC_REG_ICR_LOW);
+    s->icr[1] = kvm_lapic_get_reg(k, APIC_REG_ICR_HIGH);
+    for (int i = 0; i < APIC_LVT_NB; i++) {
+        s->lvt[i] = kvm_lapic_get_reg(k, APIC_REG_LVT_TIMER + 0x10 * i);
+    }
+    s->initial_count = kvm_lapic_get_reg(k, APIC_REG_TIMER_INITIAL);
+    s->divide_conf = kvm_lapic_get_reg(k, APIC_REG_TIMER_DIVIDE) & 0xb;
+    v = (s->divide_conf & 3) | ((s->divide_conf >> 1) & 4);
+    s->count_shift = (v + 1) & 7;
+
+    cur = kvm_lapic_get_reg(k, APIC_REG_TIMER_CURRENT);
+    if (apic_timer_mode(s) == APIC_LVT_TIMER_TSCDEADLINE ||
+        !s->initial_count) {
+        s->initial_count_load_time = now;
+        return;
+    }
+    if (cur > s->initial_count) {
+        cur = s->initial_count;
+    }
+    /* One-shot and expired: cur is 0, the whole count has elapsed. */
+    s->initial_count_load_time =
+        now - (int64_t)((uint64_t)(s->initial_count - cur) << s->count_shift);
+    apic_next_timer(s, now);
+}
+
+static int apic_pre_save(void *opaque)
+{
+    APICCommonState *s = opaque;
+    struct kvm_lapic_state k;
+    uint64_t deadline, tsc;
+    int64_t now;
+    int r;
+
+    if (!kvm_irqchip_in_kernel() || !s->cpu) {
+        return 0;
+    }
+    r = kvm_lapic_get(s->cpu, &k);
+    if (r < 0) {
+        error_report("apic %u: KVM_GET_LAPIC: %s", s->initial_apic_id,
+                     strerror(-r));
+        return r;
+    }
+    now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    apic_state_from_kvm(s, &k, now);
+    s->apicbase = kvm_apic_base(s->cpu);
+    /* The deadline on our TSC, which now reads what KVM's does. */
+    if (kvm_get_tsc_deadline(s->cpu, &deadline, &tsc) == 0) {
+        apic_set_tsc(DEVICE(s), tsc);
+        s->tsc_deadline = deadline;
+    }
+    /*
+     * The model's timer stands for KVM's in the stream ("timer_expiry"):
+     * armed here and stopped again by post_save, before the main loop
+     * could run it.
+     */
+    apic_timer_update(s, now);
+    return 0;
+}
+
+static int apic_post_save(void *opaque)
+{
+    APICCommonState *s = opaque;
+
+    if (kvm_irqchip_in_kernel()) {
+        timer_del(s->timer);
+    }
+    return 0;
+}
+
+bool apic_kvm_take_loaded_state(DeviceState *dev, struct kvm_lapic_state *k)
+{
+    APICCommonState *s = APIC(dev);
+
+    if (!s->kvm_state_loaded) {
+        return false;
+    }
+    s->kvm_state_loaded = false;
+    apic_state_to_kvm(s, k, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    return true;
+}
+
 /* ---- VMState ------------------------------------------------------------ */
 
 static bool apic_state_valid(void *opaque, int version_id)
@@ -1202,6 +1367,16 @@ static int apic_post_load(void *opaque, int version_id)
         return -EINVAL;
     }
     apic_update_relocation(s);
+    if (kvm_irqchip_in_kernel()) {
+        /*
+         * KVM's LAPIC gets this state when the vCPU's registers are put
+         * (kvm_arch_put_registers), after its APIC base: KVM_SET_LAPIC
+         * before it would be undone by an APIC base change.
+         */
+        timer_del(s->timer);
+        s->kvm_state_loaded = true;
+        return 0;
+    }
     /* A SIPI not yet taken is in the CPU's interrupt_request ("cpu"). */
     apic_update_irq(s);
     return 0;
@@ -1252,6 +1427,8 @@ const VMStateDescription vmstate_apic_common = {
     .name = "apic",
     .version_id = 3,
     .minimum_version_id = 3,
+    .pre_save = apic_pre_save,
+    .post_save = apic_post_save,
     .post_load = apic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64(apicbase, APICCommonState),

@@ -9,6 +9,8 @@
 #include "hw/intc/i8259.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
+#include "system/kvm.h"
+#include <linux/kvm.h>
 
 /* Priority (0 highest, 8 none) of the best line set in mask. */
 static int get_priority(PICCommonState *s, int mask)
@@ -407,13 +409,107 @@ qemu_irq *i8259_init(ISABus *bus, qemu_irq parent_irq,
     return irqs;
 }
 
+/* ---- the in-kernel PIC (KVM) ------------------------------------------ */
+
+/*
+ * KVM's struct kvm_pic_state has our registers under QEMU's names, less
+ * single_mode (KVM always expects ICW3), plus elcr_mask (our property).
+ */
+void pic_state_to_kvm(const PICCommonState *s, struct kvm_pic_state *k)
+{
+    const PICRegs *r = &s->r;
+
+    memset(k, 0, sizeof(*k));
+    k->last_irr = r->last_irr;
+    k->irr = r->irr;
+    k->imr = r->imr;
+    k->isr = r->isr;
+    k->priority_add = r->priority_add;
+    k->irq_base = r->irq_base;
+    k->read_reg_select = r->read_reg_select;
+    k->poll = r->poll;
+    k->special_mask = r->special_mask;
+    k->init_state = r->init_state;
+    k->auto_eoi = r->auto_eoi;
+    k->rotate_on_auto_eoi = r->rotate_on_auto_eoi;
+    k->special_fully_nested_mode = r->special_fully_nested_mode;
+    k->init4 = r->init4;
+    k->elcr = r->elcr;
+    k->elcr_mask = s->elcr_mask;
+}
+
+/* single_mode and the elcr_mask property keep their values. */
+void pic_state_from_kvm(PICCommonState *s, const struct kvm_pic_state *k)
+{
+    PICRegs *r = &s->r;
+
+    r->last_irr = k->last_irr;
+    r->irr = k->irr;
+    r->imr = k->imr;
+    r->isr = k->isr;
+    r->priority_add = k->priority_add;
+    r->irq_base = k->irq_base;
+    r->read_reg_select = k->read_reg_select;
+    r->poll = k->poll;
+    r->special_mask = k->special_mask;
+    r->init_state = k->init_state;
+    r->auto_eoi = k->auto_eoi;
+    r->rotate_on_auto_eoi = k->rotate_on_auto_eoi;
+    r->special_fully_nested_mode = k->special_fully_nested_mode;
+    r->init4 = k->init4;
+    r->elcr = k->elcr & s->elcr_mask;
+}
+
+static uint32_t pic_kvm_chip_id(PICCommonState *s)
+{
+    return s->master ? KVM_IRQCHIP_PIC_MASTER : KVM_IRQCHIP_PIC_SLAVE;
+}
+
+/*
+ * With the irqchip in the kernel this model is idle: the state to save
+ * is the kernel's (the vCPUs are stopped by now).
+ */
+static int pic_pre_save(void *opaque)
+{
+    PICCommonState *s = opaque;
+    struct kvm_irqchip chip = { .chip_id = pic_kvm_chip_id(s) };
+    int r;
+
+    if (!kvm_irqchip_in_kernel()) {
+        return 0;
+    }
+    r = kvm_irqchip_get(&chip);
+    if (r < 0) {
+        error_report("i8259: KVM_GET_IRQCHIP (%s): %s",
+                     s->master ? "master" : "slave", strerror(-r));
+        return r;
+    }
+    pic_state_from_kvm(s, &chip.chip.pic);
+    return 0;
+}
+
 /*
  * After load the output line follows the loaded registers (the CPU's
- * pending-interrupt flag is rebuilt from it).
+ * pending-interrupt flag is rebuilt from it); under KVM the registers go
+ * to the in-kernel PIC instead, which drives the CPUs itself.
  */
 static int pic_post_load(void *opaque, int version_id)
 {
-    pic_update_irq(opaque);
+    PICCommonState *s = opaque;
+    struct kvm_irqchip chip = { .chip_id = pic_kvm_chip_id(s) };
+    int r;
+
+    if (!kvm_irqchip_in_kernel()) {
+        pic_update_irq(s);
+        return 0;
+    }
+    pic_state_to_kvm(s, &chip.chip.pic);
+    r = kvm_irqchip_set(&chip);
+    if (r < 0) {
+        error_report("i8259: KVM_SET_IRQCHIP (%s): %s",
+                     s->master ? "master" : "slave", strerror(-r));
+        return r;
+    }
     return 0;
 }
 
@@ -422,6 +518,7 @@ static const VMStateDescription vmstate_pic_common = {
     .name = "i8259",
     .version_id = 1,
     .minimum_version_id = 1,
+    .pre_save = pic_pre_save,
     .post_load = pic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT8_NAMED("last_irr", r.last_irr, PICCommonState),

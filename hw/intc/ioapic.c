@@ -6,6 +6,8 @@
 #include "hw/intc/ioapic.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
+#include "system/kvm.h"
+#include <linux/kvm.h>
 
 /* Bits the guest cannot write: remote IRR and delivery status. */
 #define IOAPIC_RO_BITS (IOAPIC_LVT_REMOTE_IRR | IOAPIC_LVT_DELIV_STATUS)
@@ -308,6 +310,78 @@ static void ioapic_reset_enter(Object *obj, ResetType type)
     }
 }
 
+/* ---- the in-kernel IOAPIC (KVM) ---------------------------------------- */
+
+_Static_assert(KVM_IOAPIC_NUM_PINS == IOAPIC_NUM_PINS,
+               "KVM and our IOAPIC have the same pins");
+
+/*
+ * struct kvm_ioapic_state holds the same registers: the ID as a number
+ * (our 4-bit id, not the register's bits 27:24), IOREGSEL, the pending
+ * requests and the redirection entries in the hardware's bit layout.
+ */
+void ioapic_state_to_kvm(const IOAPICCommonState *s,
+                         struct kvm_ioapic_state *k, uint64_t base)
+{
+    memset(k, 0, sizeof(*k));
+    k->base_address = base;
+    k->id = s->id;
+    k->ioregsel = s->ioregsel;
+    k->irr = s->irr;
+    for (int i = 0; i < IOAPIC_NUM_PINS; i++) {
+        k->redirtbl[i].bits = s->ioredtbl[i];
+    }
+}
+
+/* The input levels (line) are not in KVM's state: they stay as they are. */
+void ioapic_state_from_kvm(IOAPICCommonState *s,
+                           const struct kvm_ioapic_state *k)
+{
+    s->id = k->id & 0xf;
+    s->ioregsel = k->ioregsel;
+    s->irr = k->irr & ((1u << IOAPIC_NUM_PINS) - 1);
+    for (int i = 0; i < IOAPIC_NUM_PINS; i++) {
+        s->ioredtbl[i] = k->redirtbl[i].bits;
+    }
+}
+
+static int ioapic_pre_save(void *opaque)
+{
+    IOAPICCommonState *s = opaque;
+    struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+    int r;
+
+    if (!kvm_irqchip_in_kernel()) {
+        return 0;
+    }
+    r = kvm_irqchip_get(&chip);
+    if (r < 0) {
+        error_report("ioapic: KVM_GET_IRQCHIP: %s", strerror(-r));
+        return r;
+    }
+    ioapic_state_from_kvm(s, &chip.chip.ioapic);
+    return 0;
+}
+
+static int ioapic_post_load(void *opaque, int version_id)
+{
+    IOAPICCommonState *s = opaque;
+    struct kvm_irqchip chip = { .chip_id = KVM_IRQCHIP_IOAPIC };
+    int r;
+
+    if (!kvm_irqchip_in_kernel()) {
+        return 0;
+    }
+    ioapic_state_to_kvm(s, &chip.chip.ioapic, s->parent_obj.mmio[0].mapped ?
+                        s->parent_obj.mmio[0].addr : IOAPIC_DEFAULT_BASE);
+    r = kvm_irqchip_set(&chip);
+    if (r < 0) {
+        error_report("ioapic: KVM_SET_IRQCHIP: %s", strerror(-r));
+        return r;
+    }
+    return 0;
+}
+
 /*
  * Input levels, for edge detection after load (QEMU keeps them out of the
  * stream and re-reads them from KVM; we have no other copy).
@@ -327,6 +401,8 @@ static const VMStateDescription vmstate_ioapic_common = {
     .name = "ioapic",
     .version_id = 3,
     .minimum_version_id = 1,
+    .pre_save = ioapic_pre_save,
+    .post_load = ioapic_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT8(id, IOAPICCommonState),
         VMSTATE_UINT8(ioregsel, IOAPICCommonState),

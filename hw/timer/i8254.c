@@ -11,6 +11,8 @@
 #include "hw/timer/i8254.h"
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
+#include "system/kvm.h"
+#include <linux/kvm.h>
 
 enum {
     RW_STATE_LSB = 1,
@@ -171,6 +173,11 @@ static void pit_irq_timer_update(PITCommonState *pit, int64_t now)
     PITChannelState *s = &pit->channels[0];
     int64_t expire;
 
+    if (kvm_pit_in_kernel()) {
+        /* KVM's PIT drives GSI 0 and owns the ports: this one is idle. */
+        timer_del(pit->irq_timer);
+        return;
+    }
     qemu_set_irq(pit->irq, pit_get_out(s, now));
     expire = pit_get_next_transition_time(s, now);
     s->next_transition_time = expire;
@@ -490,6 +497,118 @@ ISADevice *i8254_pit_init(ISABus *bus, int base, int isa_irq)
     return ISA_DEVICE(dev);
 }
 
+/* ---- the in-kernel PIT (KVM) -------------------------------------------- */
+
+/* KVM's mode of a counter never programmed since KVM_CREATE_PIT2. */
+#define KVM_PIT_MODE_NONE 0xff
+
+/*
+ * struct kvm_pit_state2 has QEMU's channel fields; count_load_time is on
+ * the kernel's clock (CLOCK_MONOTONIC), clock_offset = virtual - kernel
+ * (kvm_pit_clock_offset).  Our null_count and counting flags are not in
+ * it: a counter with neither (no count and no control word since power-on,
+ * not waiting for a gate) is KVM's "never programmed" mode 0xff, whose
+ * timer does not run; mode 1/5 counters waiting for their gate and
+ * counters with a control word pending keep their flags on the way back.
+ */
+void pit_state_to_kvm(const PITCommonState *pit, struct kvm_pit_state2 *k,
+                      int64_t clock_offset)
+{
+    memset(k, 0, sizeof(*k));
+    for (int i = 0; i < 3; i++) {
+        const PITChannelState *s = &pit->channels[i];
+        struct kvm_pit_channel_state *c = &k->channels[i];
+        int mode = s->mode >= 6 ? s->mode - 4 : s->mode;
+
+        c->count = s->count;
+        c->latched_count = s->latched_count;
+        c->count_latched = s->count_latched;
+        c->status_latched = s->status_latched;
+        c->status = s->status;
+        c->read_state = s->read_state;
+        c->write_state = s->write_state;
+        c->write_latch = s->write_latch;
+        c->rw_mode = s->rw_mode;
+        c->mode = s->mode;
+        if (!s->counting && !s->null_count && mode != 1 && mode != 5) {
+            c->mode = KVM_PIT_MODE_NONE;
+        }
+        c->bcd = s->bcd;
+        c->gate = s->gate;
+        c->count_load_time = s->count_load_time - clock_offset;
+    }
+}
+
+/*
+ * now (virtual ns) is when the state was read: counter 0's next
+ * transition is computed from it.
+ */
+void pit_state_from_kvm(PITCommonState *pit, const struct kvm_pit_state2 *k,
+                        int64_t clock_offset, int64_t now)
+{
+    for (int i = 0; i < 3; i++) {
+        PITChannelState *s = &pit->channels[i];
+        const struct kvm_pit_channel_state *c = &k->channels[i];
+        int mode;
+
+        s->count = c->count >= 1 && c->count <= 0x10000 ? c->count : 0x10000;
+        s->latched_count = c->latched_count;
+        s->count_latched = c->count_latched;
+        s->status_latched = c->status_latched;
+        s->status = c->status;
+        s->read_state = c->read_state;
+        s->write_state = c->write_state;
+        s->write_latch = c->write_latch;
+        s->rw_mode = c->rw_mode;
+        s->bcd = c->bcd & 1;
+        s->gate = c->gate & 1;
+        s->count_load_time = c->count_load_time + clock_offset;
+        if (c->mode > 7) {
+            /* Never programmed: idle, in the mode we had if it idles. */
+            mode = s->mode >= 6 ? s->mode - 4 : s->mode;
+            if (mode == 1 || mode == 5 || s->counting || s->null_count) {
+                s->mode = 0;
+            }
+            s->counting = 0;
+            s->null_count = 0;
+            continue;
+        }
+        s->mode = c->mode;
+        mode = s->mode >= 6 ? s->mode - 4 : s->mode;
+        if (s->null_count) {
+            s->counting = 0;
+        } else if (mode != 1 && mode != 5) {
+            s->counting = 1;
+        }
+        /* modes 1 and 5: KVM does not say whether the gate came; keep */
+    }
+    pit->channels[0].next_transition_time =
+        pit_get_next_transition_time(&pit->channels[0], now);
+}
+
+/*
+ * With the PIT in the kernel this model is idle: the state to save is
+ * KVM's, on our clock.
+ */
+static int pit_pre_save(void *opaque)
+{
+    PITCommonState *pit = opaque;
+    struct kvm_pit_state2 k;
+    int r;
+
+    if (!kvm_pit_in_kernel()) {
+        return 0;
+    }
+    r = kvm_pit_get(&k);
+    if (r < 0) {
+        error_report("i8254: KVM_GET_PIT2: %s", strerror(-r));
+        return r;
+    }
+    pit_state_from_kvm(pit, &k, kvm_pit_clock_offset(),
+                       qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    return 0;
+}
+
 /* A count of 0 would divide by zero; the rest index nothing. */
 static bool pit_channel_valid(void *opaque, int version_id)
 {
@@ -560,6 +679,20 @@ static int pit_post_load(void *opaque, int version_id)
                  s->next_transition_time - 1 :
                  qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
+    if (kvm_pit_in_kernel()) {
+        /* KVM restarts the counters from their counts (as QEMU's). */
+        struct kvm_pit_state2 k;
+        int r;
+
+        timer_del(pit->irq_timer);
+        pit_state_to_kvm(pit, &k, kvm_pit_clock_offset());
+        r = kvm_pit_set(&k);
+        if (r < 0) {
+            error_report("i8254: KVM_SET_PIT2: %s", strerror(-r));
+            return r;
+        }
+        return 0;
+    }
     qemu_set_irq(pit->irq, pit_get_out(s, at));
     if (s->next_transition_time >= 0) {
         timer_mod_ns(pit->irq_timer, s->next_transition_time);
@@ -577,6 +710,7 @@ static const VMStateDescription vmstate_pit_common = {
     .name = "i8254",
     .version_id = 3,
     .minimum_version_id = 2,
+    .pre_save = pit_pre_save,
     .post_load = pit_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UNUSED_V(3, 4), /* QEMU's channels[0].irq_disabled */

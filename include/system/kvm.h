@@ -76,6 +76,49 @@ int kvm_set_irq(int irq, int level);
 /* Deliver an MSI (KVM_SIGNAL_MSI). */
 int kvm_send_msi(uint64_t address, uint32_t data);
 
+/* The in-kernel PIT (KVM_CREATE_PIT2) is in use. */
+bool kvm_pit_in_kernel(void);
+
+/*
+ * In-kernel irqchip state, for the device models' VMState hooks (see
+ * hw/intc/i8259.c, ioapic.c, apic.c, hw/timer/i8254.c): with the
+ * irqchip in the kernel the models' pre_save pull the kernel's state
+ * into their own fields and post_load push it back, so the stream is the
+ * same as under TCG.  All return 0 or -errno (-ENOSYS: nothing in the
+ * kernel).
+ *
+ * KVM_GET/SET_IRQCHIP: chip->chip_id says which (KVM_IRQCHIP_PIC_MASTER,
+ * _PIC_SLAVE, _IOAPIC).
+ */
+struct kvm_irqchip;
+struct kvm_pit_state2;
+struct kvm_lapic_state;
+int kvm_irqchip_get(struct kvm_irqchip *chip);
+int kvm_irqchip_set(struct kvm_irqchip *chip);
+/* KVM_GET/SET_PIT2. */
+int kvm_pit_get(struct kvm_pit_state2 *st);
+int kvm_pit_set(struct kvm_pit_state2 *st);
+/* KVM_GET/SET_LAPIC of cpu, run on its vCPU thread. */
+int kvm_lapic_get(struct CPUState *cpu, struct kvm_lapic_state *st);
+int kvm_lapic_set(struct CPUState *cpu, struct kvm_lapic_state *st);
+/*
+ * The in-kernel LAPIC's TSC deadline (MSR 0x6E0) and the TSC it compares
+ * with, read together on cpu's thread.
+ */
+int kvm_get_tsc_deadline(struct CPUState *cpu, uint64_t *deadline,
+                         uint64_t *tsc);
+/*
+ * The vCPU's IA32_APIC_BASE as KVM last reported it (its registers when
+ * they were pulled since, else the last exit's kvm_run.apic_base).
+ */
+uint64_t kvm_apic_base(struct CPUState *cpu);
+/*
+ * QEMU_CLOCK_VIRTUAL minus CLOCK_MONOTONIC, the kernel's time base for
+ * kvm_pit_channel_state.count_load_time (least of a few samples, as
+ * QEMU's kvm_pit_update_clock_offset).
+ */
+int64_t kvm_pit_clock_offset(void);
+
 /* KVM_CHECK_EXTENSION on the VM (or the system fd before it exists). */
 int kvm_check_extension(int extension);
 

@@ -13,6 +13,8 @@
 #include "system/main-loop.h"
 #include "target/x86/cpu-qom.h"
 #include "target/x86/kvm.h"
+#include "hw/i386/apic.h"
+#include "system/timer.h"
 
 /* Where KVM may put the TSS and identity page table it needs on VMX. */
 #define KVM_IDENTITY_BASE 0xfeffc000ULL
@@ -489,6 +491,28 @@ typedef struct MsrRef {
     uint64_t *ptr;        /* or NULL: the 32-bit sysenter_cs */
 } MsrRef;
 
+static int64_t kvm_virtual_now(void)
+{
+    return qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+}
+
+/*
+ * The CPU's VMState carries the TSC as tsc_offset from the virtual clock
+ * (TCG's TSC is virtual ns + tsc_offset): KVM's TSC goes there, so a
+ * snapshot keeps the guest's TSC (the "timer" section brings the virtual
+ * clock back) under either accelerator.  No kvmclock is advertised
+ * (CPUID 0x40000001 is not given), so the TSC is the guest's time base.
+ */
+void x86_kvm_tsc_to_env(CPUX86State *env, uint64_t tsc, int64_t now)
+{
+    env->tsc_offset = tsc - (uint64_t)now;
+}
+
+uint64_t x86_kvm_tsc_from_env(CPUX86State *env, int64_t now)
+{
+    return (uint64_t)now + env->tsc_offset;
+}
+
 static bool kvm_has_msr(uint32_t index)
 {
     KVMState *s = kvm_state;
@@ -587,7 +611,6 @@ static int kvm_msrs_ioctl(CPUState *cpu, unsigned long type, MsrBuf *buf,
 static int kvm_put_msrs(CPUState *cpu, int level)
 {
     CPUX86State *env = x86_cpu_env(cpu);
-    KVMCPUState *kc = kvm_cpu_state(cpu);
     MsrRef refs[MAX_MSRS];
     MsrBuf buf;
     int n = build_msr_refs(env, refs), m = 0;
@@ -603,7 +626,8 @@ static int kvm_put_msrs(CPUState *cpu, int level)
     }
     if (level >= KVM_PUT_RESET_STATE) {
         buf.e[m].index = MSR_IA32_TSC;
-        buf.e[m].data = level == KVM_PUT_FULL_STATE ? kc->tsc : 0;
+        buf.e[m].data = level == KVM_PUT_FULL_STATE ?
+                        x86_kvm_tsc_from_env(env, kvm_virtual_now()) : 0;
         m++;
     }
     return kvm_msrs_ioctl(cpu, KVM_SET_MSRS, &buf, m);
@@ -636,6 +660,7 @@ static int kvm_get_msrs(CPUState *cpu)
         }
         if (!used[i]) {
             kc->tsc = buf.e[i].data;
+            x86_kvm_tsc_to_env(env, kc->tsc, kvm_virtual_now());
         } else if (used[i]->ptr) {
             *used[i]->ptr = buf.e[i].data;
         } else {
@@ -646,6 +671,77 @@ static int kvm_get_msrs(CPUState *cpu)
 }
 
 /* ---- get / put ---------------------------------------------------------- */
+
+/*
+ * A loaded LAPIC state goes in after KVM_SET_SREGS and KVM_SET_MSRS, so
+ * after the APIC base: an APIC base change (x2APIC on or off) resets
+ * parts of KVM's LAPIC (QEMU's kvm_apic_put does the same ordering).
+ */
+static int kvm_put_loaded_lapic(CPUState *cpu)
+{
+    DeviceState *apic = cpu_get_apic(cpu);
+    struct kvm_lapic_state st;
+    MsrBuf buf;
+    uint64_t deadline;
+    int r;
+
+    if (!kvm_irqchip_in_kernel() || !apic ||
+        !apic_kvm_take_loaded_state(apic, &st)) {
+        return 0;
+    }
+    r = kvm_vcpu_ioctl(cpu, KVM_SET_LAPIC, &st);
+    if (r < 0 || !kvm_has_msr(MSR_IA32_TSCDEADLINE)) {
+        return r;
+    }
+    /*
+     * After the LVT (QEMU's kvm_put_tscdeadline_msr): the deadline from
+     * the APIC's TSC to the TSC just put, which agree but for rounding.
+     */
+    deadline = apic_get_tsc_deadline(apic);
+    if (deadline) {
+        deadline += x86_kvm_tsc_from_env(x86_cpu_env(cpu), kvm_virtual_now()) -
+                    apic_get_tsc(apic);
+    }
+    memset(&buf, 0, sizeof(buf));
+    buf.e[0].index = MSR_IA32_TSCDEADLINE;
+    buf.e[0].data = deadline;
+    return kvm_msrs_ioctl(cpu, KVM_SET_MSRS, &buf, 1);
+}
+
+typedef struct TscDeadlineCall {
+    uint64_t deadline, tsc;
+    int ret;
+} TscDeadlineCall;
+
+static void do_get_tsc_deadline(CPUState *cpu, run_on_cpu_data arg)
+{
+    TscDeadlineCall *c = arg.host_ptr;
+    MsrBuf buf;
+
+    memset(&buf, 0, sizeof(buf));
+    buf.e[0].index = MSR_IA32_TSCDEADLINE;
+    buf.e[1].index = MSR_IA32_TSC;
+    c->ret = kvm_msrs_ioctl(cpu, KVM_GET_MSRS, &buf, 2);
+    if (c->ret == 0 && buf.e[0].index == 0xffffffff) {
+        c->ret = -ENOENT;
+    }
+    c->deadline = buf.e[0].data;
+    c->tsc = buf.e[1].data;
+}
+
+int kvm_get_tsc_deadline(CPUState *cpu, uint64_t *deadline, uint64_t *tsc)
+{
+    TscDeadlineCall c = { .ret = -ENOSYS };
+
+    if (!kvm_irqchip_in_kernel() || !cpu || !kvm_cpu_state(cpu) ||
+        !kvm_has_msr(MSR_IA32_TSCDEADLINE)) {
+        return -ENOSYS;
+    }
+    run_on_cpu(cpu, do_get_tsc_deadline, RUN_ON_CPU_HOST_PTR(&c));
+    *deadline = c.deadline;
+    *tsc = c.tsc;
+    return c.ret;
+}
 
 static int kvm_put_fpu_state(CPUState *cpu)
 {
@@ -898,11 +994,18 @@ int kvm_arch_put_registers(CPUState *cpu, int level)
         if (r < 0) {
             return r;
         }
+        /*
+         * Only a reset resets the irqchip.  A full put (vCPU creation,
+         * after loadvm or an incoming migration) leaves it alone: KVM's
+         * is fresh at creation, and after a load it holds the state the
+         * models' post_load pushed (the LAPIC follows below).
+         */
         if (kvm_irqchip_in_kernel()) {
             /* the in-kernel LAPIC handles HLT and INIT/SIPI */
             cpu->halted = 0;
-            if ((cpu->cpu_index == 0 && (r = kvm_reset_pic_ioapic()) < 0) ||
-                (r = kvm_reset_lapic(cpu)) < 0) {
+            if (level == KVM_PUT_RESET_STATE &&
+                ((cpu->cpu_index == 0 && (r = kvm_reset_pic_ioapic()) < 0) ||
+                 (r = kvm_reset_lapic(cpu)) < 0)) {
                 return r;
             }
         }
@@ -921,6 +1024,9 @@ int kvm_arch_put_registers(CPUState *cpu, int level)
         (r = kvm_put_msrs(cpu, level)) < 0 ||
         (r = kvm_put_events(cpu, level)) < 0 ||
         (r = kvm_put_debugregs(cpu)) < 0) {
+        return r;
+    }
+    if (level == KVM_PUT_FULL_STATE && (r = kvm_put_loaded_lapic(cpu)) < 0) {
         return r;
     }
     return 0;

@@ -16,13 +16,16 @@ instead of passing quietly.
 import os
 import re
 import shutil
+import socket
 import subprocess
 import time
 
 import pytest
 
 from conftest import BUILD, ROOT
+from guest import QmpVm, start
 from qmp import QMP
+from test_migration import check_continues
 
 KVM_DEV = "/dev/kvm"
 HAVE_KVM = os.path.exists(KVM_DEV)
@@ -560,6 +563,309 @@ def test_guest_program_hello_under_kvm(osprey):
                     f"program needs:\n{err[:2000]}")
     assert r.returncode == 1, f"status {r.returncode}\n{out}\n{err}"
     assert "Hello from guest" in out
+
+
+# ---- snapshots and migration ------------------------------------------------
+#
+# Under KVM the in-kernel PIC, IOAPIC, LAPIC and PIT hold the interrupt
+# state; the models' VMState hooks pull it into the stream and push it
+# back.  These guests live on PIT interrupts through the PIC, so a state
+# that did not make it through a savevm/loadvm or a migration shows as a
+# guest that stops counting (or takes no interrupt), not as a quiet pass.
+
+# Counts PIT ticks (IRQ0, mode 2, ~36 Hz) in RAM at 0x600 and prints
+# "count XXXX" (hex) for each, from a second counter at 0x602, so the
+# lines are consecutive even when a tick comes during a print.
+TICK_COUNTER_GUEST = r"""
+main:
+    movw $tick, 0x20                # IVT[8]
+    movw $0xf000, 0x22
+    movw $0, 0x600
+    movw $0, 0x602
+    mov $0x11, %al                  # PIC: ICW1..4, master at vector 8
+    out %al, $0x20
+    mov $0x08, %al
+    out %al, $0x21
+    mov $0x04, %al
+    out %al, $0x21
+    mov $0x01, %al
+    out %al, $0x21
+    mov $0xfe, %al                  # only IRQ0
+    out %al, $0x21
+    mov $0x34, %al                  # PIT channel 0, mode 2, 0x8000
+    out %al, $0x43
+    xor %al, %al
+    out %al, $0x40
+    mov $0x80, %al
+    out %al, $0x40
+wait:
+    sti
+    hlt
+    cli
+more:
+    mov 0x602, %ax
+    cmp 0x600, %ax
+    je wait
+    inc %ax
+    mov %ax, 0x602
+    mov $label, %si
+    call puts
+    call puthex
+    jmp more
+puthex:                             # AX as 4 hex digits and a newline
+    mov $4, %cx
+    mov $0x3f8, %dx
+1:  rol $4, %ax
+    push %ax
+    and $0xf, %al
+    add $'0', %al
+    cmp $'9', %al
+    jbe 2f
+    add $39, %al
+2:  out %al, %dx
+    pop %ax
+    loop 1b
+    mov $'\n', %al
+    out %al, %dx
+    ret
+tick:
+    push %ax
+    incw 0x600
+    mov $0x20, %al                  # EOI
+    out %al, $0x20
+    pop %ax
+    iret
+label: .asciz "count "
+"""
+
+# A PIT interrupt pending in the PIC while masked: counter 0 in mode 0
+# raises IRQ0 once (OUT stays high), the PIC holds it in IRR behind its
+# mask, and the guest waits for a byte on COM2 before unmasking.  Then
+# the interrupt must come at once: nothing else will raise IRQ0 within
+# the few instructions it waits, so it is taken only if IRR and IMR came
+# through the snapshot as they were.
+PENDING_GUEST = r"""
+main:
+    movw $tick, 0x20                # IVT[8]
+    movw $0xf000, 0x22
+    movb $0, 0x600
+    mov $0x11, %al                  # PIC: ICW1..4, master at vector 8
+    out %al, $0x20
+    mov $0x08, %al
+    out %al, $0x21
+    mov $0x04, %al
+    out %al, $0x21
+    mov $0x01, %al
+    out %al, $0x21
+    mov $0xff, %al                  # everything masked
+    out %al, $0x21
+    mov $0x30, %al                  # PIT channel 0, mode 0, count 0x100
+    out %al, $0x43
+    xor %al, %al
+    out %al, $0x40
+    mov $0x01, %al
+    out %al, $0x40
+    mov $0x0a, %al                  # OCW3: read IRR
+    out %al, $0x20
+irr:
+    in $0x20, %al
+    test $1, %al
+    jz irr
+    mov $pending, %si
+    call puts
+go:
+    mov $0x2fd, %dx                 # COM2 LSR: a byte from the test?
+    in %dx, %al
+    test $1, %al
+    jz go
+    mov $0x2f8, %dx
+    in %dx, %al
+    mov $0xfe, %al                  # unmask IRQ0
+    out %al, $0x21
+    sti
+    nop
+    nop
+    nop
+    nop
+    nop
+    nop
+    nop
+    nop
+    cli
+    mov $took, %si
+    cmpb $1, 0x600
+    je 1f
+    mov $lost, %si
+1:  call puts
+    mov $0x20, %al                  # OCW3: read IRR again
+    out %al, $0x20
+stay:
+    hlt
+    jmp stay
+tick:
+    push %ax
+    incb 0x600
+    mov $0x20, %al                  # EOI
+    out %al, $0x20
+    pop %ax
+    iret
+pending: .asciz "IRQ0 pending, masked\n"
+took: .asciz "took pending IRQ0\n"
+lost: .asciz "IRQ0 lost\n"
+"""
+
+
+class TinyVm(QmpVm):
+    """A tiny -bios guest under accel, QMP on a socket, COM1 in a file."""
+    COUNT_RE = re.compile(r"^count ([0-9a-f]{4})$", re.M)
+    COUNT_BASE = 16
+
+    def __init__(self, osprey, tmp, name, accel, bios, extra=()):
+        super().__init__(osprey, tmp, name, [
+            "-accel", accel, "-bios", bios,
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=1", *extra])
+
+    def counts_after(self, offset):
+        text = self.serial()[offset:]
+        return [int(m, 16) for m in self.COUNT_RE.findall(text)]
+
+    def stop_and_settle(self):
+        """Stop the VM: the last count printed, once COM1 is quiet."""
+        assert self.qmp.cmd("stop") == {}
+        last, same = None, 0
+        while same < 3:
+            time.sleep(0.1)
+            c = self.counts()
+            same = same + 1 if c and c[-1] == last else 0
+            last = c[-1] if c else None
+        return last
+
+
+def make_qcow2(tmp_path, name="disk.qcow2"):
+    path = tmp_path / name
+    r = subprocess.run([str(BUILD / "osprey-img"), "create", "-f", "qcow2",
+                        str(path), "16M"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return path
+
+
+def counts_back_to(vm, offset, saved, timeout=TIMEOUT, more=10):
+    """After output offset the count restarts at most at saved + 2 (the
+    count at the savevm, plus one not yet printed) and goes on, one by
+    one, for more lines: the PIT and the PIC work after the load."""
+    deadline = time.monotonic() + timeout
+    while True:
+        c = vm.counts_after(offset)
+        if len(c) > more:
+            break
+        assert vm.proc.poll() is None, vm.stderr_text()
+        assert time.monotonic() < deadline, \
+            f"{len(c)} counts after the load: {c} (saved {saved:#x}); " \
+            f"{vm.status()}\nstderr: {vm.stderr_text()[-2000:]}"
+        time.sleep(0.1)
+    assert c[0] <= saved + 2, f"count did not go back to {saved:#x}: {c}"
+    assert c == list(range(c[0], c[0] + len(c))), c
+    return c
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_savevm_loadvm_tick_counter(osprey, accel, tmp_path, vms):
+    """savevm/loadvm with a qcow2 drive: the count goes back and the PIT
+    keeps interrupting, in the same process and in a new one (-loadvm)."""
+    bios = assemble("tickcount", TICK_COUNTER_GUEST)
+    disk = make_qcow2(tmp_path)
+    drive = ["-drive", f"file={disk},if=none,id=disk0"]
+    vm = start(vms, osprey, tmp_path, "snap", accel, bios, drive,
+               cls=TinyVm)
+    vm.wait_counts(5)
+    saved = vm.stop_and_settle()
+    assert vm.hmp("savevm s1") == ""
+    assert vm.status() == "paused"
+    assert vm.qmp.cmd("cont") == {}
+    deadline = time.monotonic() + TIMEOUT
+    while vm.counts()[-1] < saved + 40:
+        assert time.monotonic() < deadline, vm.counts()[-5:]
+        time.sleep(0.1)
+    offset = len(vm.serial())
+    assert vm.hmp("loadvm s1") == ""
+    assert vm.status() == "running"
+    counts_back_to(vm, offset, saved)
+    vm.close()
+
+    # A new process: the state goes into a fresh (in-kernel) irqchip.
+    vm2 = start(vms, osprey, tmp_path, "snap2", accel, bios,
+                [*drive, "-loadvm", "s1"], cls=TinyVm)
+    counts_back_to(vm2, 0, saved)
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_migrate_tick_counter_over_unix_socket(osprey, accel, tmp_path,
+                                               vms):
+    """The destination goes on counting from where the source stopped:
+    its PIT and PIC came with the stream."""
+    bios = assemble("tickcount", TICK_COUNTER_GUEST)
+    uri = f"unix:{tmp_path}/mig.sock"
+    src = start(vms, osprey, tmp_path, "src", accel, bios, cls=TinyVm)
+    dst = start(vms, osprey, tmp_path, "dst", accel, bios,
+                ["-incoming", uri], cls=TinyVm)
+    assert dst.status() == "inmigrate"
+    src.wait_counts(10)
+    assert src.qmp.cmd("migrate", uri=uri) == {}
+    info = src.wait_migration()
+    assert info["status"] == "completed", info
+    assert src.status() == "postmigrate"
+    check_continues(src, dst)
+
+
+@pytest.mark.parametrize("accel", ACCELS)
+def test_loadvm_keeps_masked_pending_pit_irq(osprey, accel, tmp_path, vms):
+    """A snapshot taken while IRQ0 is pending behind the PIC's mask: after
+    loadvm (here and in a new process) unmasking delivers it at once."""
+    bios = assemble("pending", PENDING_GUEST)
+    disk = make_qcow2(tmp_path)
+    drive = ["-drive", f"file={disk},if=none,id=disk0"]
+
+    def boot(name, *extra):
+        com2 = tmp_path / f"{name}.com2"
+        vm = start(vms, osprey, tmp_path, name, accel, bios,
+                   [*drive, "-serial", f"unix:{com2},server=on,wait=off",
+                    *extra], cls=TinyVm)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(str(com2))
+        return vm, sock
+
+    def release(vm, sock, times):
+        """Send the go byte; the outcome line appears for the times'th."""
+        sock.sendall(b"g")
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            out = vm.serial()
+            assert "IRQ0 lost" not in out, out
+            if out.count("took pending IRQ0\n") >= times:
+                return out
+            assert time.monotonic() < deadline, \
+                f"{out!r}\nstderr: {vm.stderr_text()[-2000:]}"
+            time.sleep(0.1)
+
+    vm, sock = boot("pend")
+    deadline = time.monotonic() + TIMEOUT
+    while "IRQ0 pending, masked\n" not in vm.serial():
+        assert time.monotonic() < deadline, vm.serial()
+        time.sleep(0.1)
+    assert vm.hmp("savevm masked") == ""
+    assert "took" not in vm.serial()
+    release(vm, sock, 1)
+    # Back to the masked, pending interrupt: it is delivered again.
+    assert vm.hmp("loadvm masked") == ""
+    out = release(vm, sock, 2)
+    assert out.count("IRQ0 pending, masked\n") == 1, out
+    sock.close()
+    vm.close()
+
+    vm2, sock2 = boot("pend2", "-loadvm", "masked")
+    out = release(vm2, sock2, 1)
+    assert "IRQ0 pending" not in out, out       # resumed, not rebooted
+    sock2.close()
 
 
 # ---- without KVM -----------------------------------------------------------

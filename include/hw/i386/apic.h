@@ -183,6 +183,8 @@ struct APICCommonState {
     int sipi_vector;
 
     QEMUTimer *timer;
+    /* Loaded under KVM, not yet in the in-kernel LAPIC. */
+    bool kvm_state_loaded;
     MemoryRegion relocated_mmio;    /* page at a non-default base */
     bool relocated_mapped;
     QTAILQ_ENTRY(APICCommonState) link;
@@ -249,6 +251,24 @@ void apic_remove_eoi_notifier(Notifier *notifier);
  */
 struct VMStateDescription;
 extern const struct VMStateDescription vmstate_apic_common;
+
+/*
+ * Conversions to and from KVM's in-kernel LAPIC state (struct
+ * kvm_lapic_state: the xAPIC register page, ID at 0x20, TPR 0x80, ISR
+ * 0x100.., TMR 0x180.., IRR 0x200.., LVT 0x320.., timer initial/current
+ * count 0x380/0x390, divide 0x3e0), used when the irqchip is in the
+ * kernel.  now (virtual ns) is the time the current count refers to.
+ */
+struct kvm_lapic_state;
+void apic_state_to_kvm(const APICCommonState *s, struct kvm_lapic_state *k,
+                       int64_t now);
+void apic_state_from_kvm(APICCommonState *s, const struct kvm_lapic_state *k,
+                         int64_t now);
+/*
+ * Under KVM, post_load leaves the loaded state for the vCPU's register
+ * put: true (and k filled) once after each load.
+ */
+bool apic_kvm_take_loaded_state(DeviceState *dev, struct kvm_lapic_state *k);
 
 /* The shared "apic-msi" region (created and mapped with the first APIC). */
 MemoryRegion *apic_msi_region(void);

@@ -74,6 +74,16 @@ qemu_irq *i8259_init(ISABus *bus, qemu_irq parent_irq,
 int pic_read_irq(PICCommonState *master);
 /* 1 when the chip asks the CPU for an interrupt (its INT output). */
 int pic_get_output(PICCommonState *s);
+/*
+ * Conversions to and from KVM's in-kernel PIC state (struct
+ * kvm_pic_state, <linux/kvm.h>), used by the VMState hooks when the
+ * irqchip is in the kernel.  single_mode is not in KVM's state: from_kvm
+ * leaves it (and the elcr_mask property) as they are.
+ */
+struct kvm_pic_state;
+void pic_state_to_kvm(const PICCommonState *s, struct kvm_pic_state *k);
+void pic_state_from_kvm(PICCommonState *s, const struct kvm_pic_state *k);
+
 /* `info pic` */
 void pic_print_info(StrBuf *out, PICCommonState *s);
 

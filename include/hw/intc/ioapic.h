@@ -77,6 +77,17 @@ struct IOAPICCommonState {
  * ones whose line is still asserted.
  */
 void ioapic_eoi_broadcast(int vector);
+/*
+ * Conversions to and from KVM's in-kernel IOAPIC state (struct
+ * kvm_ioapic_state), used by the VMState hooks when the irqchip is in
+ * the kernel (KVM_GET/SET_IRQCHIP).  base is the MMIO base KVM is told.
+ */
+struct kvm_ioapic_state;
+void ioapic_state_to_kvm(const IOAPICCommonState *s,
+                         struct kvm_ioapic_state *k, uint64_t base);
+void ioapic_state_from_kvm(IOAPICCommonState *s,
+                           const struct kvm_ioapic_state *k);
+
 /* `info ioapic` */
 void ioapic_print_info(StrBuf *out, IOAPICCommonState *s);
 

@@ -71,4 +71,17 @@ void pit_get_channel_info(PITCommonState *pit, int channel,
 /* OUT of a counter at virtual time now (ns). */
 int pit_get_out(PITChannelState *s, int64_t now);
 
+/*
+ * Conversions to and from KVM's in-kernel PIT state (struct
+ * kvm_pit_state2, KVM_GET/SET_PIT2), used by the VMState hooks when the
+ * PIT is in the kernel.  clock_offset is QEMU_CLOCK_VIRTUAL minus the
+ * kernel's CLOCK_MONOTONIC (kvm_pit_clock_offset()); from_kvm computes
+ * counter 0's next transition after now (virtual ns).
+ */
+struct kvm_pit_state2;
+void pit_state_to_kvm(const PITCommonState *pit, struct kvm_pit_state2 *k,
+                      int64_t clock_offset);
+void pit_state_from_kvm(PITCommonState *pit, const struct kvm_pit_state2 *k,
+                        int64_t clock_offset, int64_t now);
+
 #endif

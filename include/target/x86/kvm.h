@@ -21,6 +21,14 @@ void x86_kvm_env_to_fxsave(CPUX86State *env, uint8_t *img);
 void x86_kvm_fxsave_to_env(CPUX86State *env, const uint8_t *img);
 
 /*
+ * KVM's IA32_TSC <-> env->tsc_offset (TSC = virtual ns + tsc_offset, as
+ * TCG's), now being QEMU_CLOCK_VIRTUAL: how the TSC gets into the
+ * CPU's VMState.
+ */
+void x86_kvm_tsc_to_env(CPUX86State *env, uint64_t tsc, int64_t now);
+uint64_t x86_kvm_tsc_from_env(CPUX86State *env, int64_t now);
+
+/*
  * The CPUID table a vCPU gets: the model's leaves (env->cfg) with the
  * feature words cut down to what KVM supports, or, for -cpu host, KVM's
  * supported table itself with this CPU's APIC id.  Writes at most max
