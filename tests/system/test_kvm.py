@@ -41,7 +41,8 @@ GUEST_DIR = BUILD / "kvm-guests"
 # Shared real-mode helpers: puts prints the NUL-terminated string at
 # DS:SI, one OUTB per byte; exit writes 0x10 to isa-debug-exit; unreal_fs
 # gives FS base 0 and a 4 GiB limit (big real mode: the limit is loaded in
-# protected mode, then back to real mode), clobbering EAX and BX.
+# protected mode, then back to real mode), clobbering EAX and BX;
+# pic_init puts the master PIC at vector 8 with the IMR in AL.
 PRELUDE = r"""
     .code16
     .text
@@ -82,6 +83,19 @@ unreal_fs:
     mov %eax, %cr0
     xor %bx, %bx
     mov %bx, %fs
+    ret
+pic_init:                           # master PIC at vector 8, IMR = AL
+    push %ax
+    mov $0x11, %al                  # ICW1..4
+    out %al, $0x20
+    mov $0x08, %al
+    out %al, $0x21
+    mov $0x04, %al
+    out %al, $0x21
+    mov $0x01, %al
+    out %al, $0x21
+    pop %ax
+    out %al, $0x21
     ret
 unreal_gdt:
     .quad 0
@@ -202,16 +216,8 @@ main:
     movw $tick, 0x20                # IVT[8]
     movw $0xf000, 0x22
     movb $0, 0x600
-    mov $0x11, %al                  # PIC: ICW1..4, master at vector 8
-    out %al, $0x20
-    mov $0x08, %al
-    out %al, $0x21
-    mov $0x04, %al
-    out %al, $0x21
-    mov $0x01, %al
-    out %al, $0x21
     mov $0xfe, %al                  # only IRQ0
-    out %al, $0x21
+    call pic_init
     mov $0x34, %al                  # PIT channel 0, mode 2, divisor 0x1000
     out %al, $0x43
     xor %al, %al
@@ -582,16 +588,8 @@ main:
     movw $0xf000, 0x22
     movw $0, 0x600
     movw $0, 0x602
-    mov $0x11, %al                  # PIC: ICW1..4, master at vector 8
-    out %al, $0x20
-    mov $0x08, %al
-    out %al, $0x21
-    mov $0x04, %al
-    out %al, $0x21
-    mov $0x01, %al
-    out %al, $0x21
     mov $0xfe, %al                  # only IRQ0
-    out %al, $0x21
+    call pic_init
     mov $0x34, %al                  # PIT channel 0, mode 2, 0x8000
     out %al, $0x43
     xor %al, %al
@@ -649,16 +647,8 @@ main:
     movw $tick, 0x20                # IVT[8]
     movw $0xf000, 0x22
     movb $0, 0x600
-    mov $0x11, %al                  # PIC: ICW1..4, master at vector 8
-    out %al, $0x20
-    mov $0x08, %al
-    out %al, $0x21
-    mov $0x04, %al
-    out %al, $0x21
-    mov $0x01, %al
-    out %al, $0x21
     mov $0xff, %al                  # everything masked
-    out %al, $0x21
+    call pic_init
     mov $0x30, %al                  # PIT channel 0, mode 0, count 0x100
     out %al, $0x43
     xor %al, %al
@@ -786,9 +776,13 @@ def test_savevm_loadvm_tick_counter(osprey, accel, tmp_path, vms):
     while vm.counts()[-1] < saved + 40:
         assert time.monotonic() < deadline, vm.counts()[-5:]
         time.sleep(0.1)
+    # Stopped first, so that nothing printed before the load can follow
+    # the offset; loadvm leaves a paused VM paused.
+    vm.stop_and_settle()
     offset = len(vm.serial())
     assert vm.hmp("loadvm s1") == ""
-    assert vm.status() == "running"
+    assert vm.status() == "paused"
+    assert vm.qmp.cmd("cont") == {}
     counts_back_to(vm, offset, saved)
     vm.close()
 
