@@ -149,7 +149,8 @@ static int __attribute__((noinline)) cpu_exec_loop(CPUX86State *env,
             /* Exit 0 falls through, exit 1 is the branch target. */
             n = env->rip != last->pc + last->size - last->cs_base;
             tb = __atomic_load_n(&last->jmp_dest[n], __ATOMIC_ACQUIRE);
-            if (tb && (last->jmp_pc[n] != env->rip ||
+            if (tb && (last->pc - last->cs_base +
+                       (int64_t)last->jmp_off[n] != env->rip ||
                        tb->flags != env->hflags ||
                        __atomic_load_n(&tb->invalid, __ATOMIC_RELAXED))) {
                 tb = NULL;

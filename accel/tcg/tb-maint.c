@@ -188,13 +188,16 @@ static bool tb_chain_ok(const TranslationBlock *tb, const TranslationBlock *next
 void tb_add_jump(TranslationBlock *tb, int n, uint64_t rip,
                  TranslationBlock *next)
 {
-    if (!(tb->chain_mask & (1u << n)) || !tb_chain_ok(tb, next)) {
+    int64_t off = (int64_t)(rip - (tb->pc - tb->cs_base));
+
+    if (!(tb->chain_mask & (1u << n)) || !tb_chain_ok(tb, next) ||
+        off != (int32_t)off) {
         return;
     }
     pthread_mutex_lock(&tb_ctx.lock);
     if (!tb->invalid && !next->invalid && !tb->jmp_dest[n] && tb->cached &&
         next->cached) {
-        tb->jmp_pc[n] = rip;
+        tb->jmp_off[n] = (int32_t)off;
         tb->jmp_list_next[n] = next->jmp_list_head;
         next->jmp_list_head = (uintptr_t)tb | n;
         __atomic_store_n(&tb->jmp_dest[n], next, __ATOMIC_RELEASE);

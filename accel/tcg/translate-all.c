@@ -174,12 +174,13 @@ bool tcg_jit_enabled(void)
 static TranslationBlock *tb_alloc_locked(int icount)
 {
     size_t size = (TB_ALLOC_SIZE(icount) + 15) & ~(size_t)15;
+    size_t start = (tb_ctx.buf_used + TB_ALIGN - 1) & ~(size_t)(TB_ALIGN - 1);
 
-    if (tb_ctx.buf_used + size > tb_ctx.buf_size) {
+    if (start + size > tb_ctx.buf_size) {
         return NULL;
     }
-    TranslationBlock *tb = (TranslationBlock *)(tb_ctx.buf + tb_ctx.buf_used);
-    tb_ctx.buf_used += size;
+    TranslationBlock *tb = (TranslationBlock *)(tb_ctx.buf + start);
+    tb_ctx.buf_used = start + size;
     return tb;
 }
 
@@ -266,7 +267,7 @@ retry:
     tb->page_addr[1] = page1;
     tb->page_next[0] = tb->page_next[1] = 0;
     tb->hash_next = NULL;
-    tb->jmp_pc[0] = tb->jmp_pc[1] = 0;
+    tb->jmp_off[0] = tb->jmp_off[1] = 0;
     tb->jmp_dest[0] = tb->jmp_dest[1] = NULL;
     tb->jmp_list_head = 0;
     tb->jmp_list_next[0] = tb->jmp_list_next[1] = 0;

@@ -241,6 +241,9 @@ static void test_unchain_on_invalidate(void **state)
     assert_non_null(tb);
     assert_ptr_equal(ta->jmp_dest[1], tb);
     assert_ptr_equal(tb->jmp_dest[1], ta);
+    /* The links record their rip relative to the TB, either way. */
+    assert_int_equal(ta->jmp_off[1], 0x13);
+    assert_int_equal(tb->jmp_off[1], -0x13);
 
     address_space_write(&TM.as, 0x60015, MEMTXATTRS_UNSPECIFIED, &five, 1);
     assert_true(stats().invalidations - s1.invalidations == 1);
@@ -253,6 +256,56 @@ static void test_unchain_on_invalidate(void **state)
     assert_int_equal(env->regs[R_EAX], 20);
     assert_int_equal(env->regs[R_EBX], 60);
     assert_true(stats().tb_translated - s1.tb_translated == 1);
+}
+
+/* Every chain link leads to the TB at the rip it records. */
+static void check_links(uint64_t pc)
+{
+    TranslationBlock *t = tb_htable_lookup(env, pc, 0, env->hflags,
+                                           get_page_addr_code(env, pc));
+
+    assert_non_null(t);
+    /* Hot fields share one host cache line. */
+    assert_true(((uintptr_t)t & (TB_ALIGN - 1)) == 0);
+    for (int n = 0; n < 2; n++) {
+        if (t->jmp_dest[n]) {
+            assert_true(t->pc + (int64_t)t->jmp_off[n] == t->jmp_dest[n]->pc);
+        }
+    }
+}
+
+/* (f) Both exits of a conditional branch chained: each goes its own way. */
+static void test_chain_both_exits(void **state)
+{
+    static const uint8_t code[] = {
+        0xb9, 0x05, 0x00, 0x00, 0x00,      /* 0x70000: mov ecx, 5 */
+        0x40,                              /* 0x70005: inc eax */
+        0x49,                              /* dec ecx */
+        0x75, 0xfc,                        /* jnz 0x70005 */
+        0x83, 0xc3, 0x01,                  /* 0x70009: add ebx, 1 */
+        0xeb, 0xfe,                        /* 0x7000c: jmp $ */
+    };
+    TCGStats s0, s1;
+
+    put(0x70000, code, sizeof(code));
+    for (int i = 0; i < 3; i++) {
+        env->regs[R_EAX] = env->regs[R_EBX] = 0;
+        s0 = stats();
+        run(0x70000, 40);
+        assert_int_equal(env->regs[R_EAX], 5);
+        assert_int_equal(env->regs[R_EBX], 1);
+        assert_int_equal(env->regs[R_ECX], 0);
+        if (i > 0) {
+            /* Later runs only follow chains and cached TBs. */
+            s1 = stats();
+            assert_true(s1.tb_translated == s0.tb_translated);
+        }
+    }
+    assert_true(stats().chained >= 2);
+    check_links(0x70000);
+    check_links(0x70005);
+    check_links(0x70009);
+    check_links(0x7000c);
 }
 
 /* A small code buffer fills up; the flush leaves a working CPU. */
@@ -323,6 +376,7 @@ int main(void)
         cmocka_unit_test_setup(test_self_modifying_tb, tb_setup),
         cmocka_unit_test_setup(test_data_breakpoints, tb_setup),
         cmocka_unit_test_setup(test_unchain_on_invalidate, tb_setup),
+        cmocka_unit_test_setup(test_chain_both_exits, tb_setup),
         cmocka_unit_test_setup(test_code_buffer_flush, tb_setup),
         cmocka_unit_test_setup(test_fetch_fault_and_info, tb_setup),
     };

@@ -57,6 +57,12 @@
  * jmp_list_next[n], tagged with n) so invalidation can unchain them.
  */
 typedef struct TranslationBlock {
+    /*
+     * The fields the execution loop reads for every TB it runs or chains
+     * through come first, in one 64-byte line (TBs are allocated 64-byte
+     * aligned): a TB header is often cold in the host cache, and each
+     * extra line touched per TB showed up as a miss in profiles.
+     */
     uint64_t pc;          /* linear address of the first instruction */
     uint64_t cs_base;
     uint32_t flags;       /* env->hflags at translation */
@@ -65,20 +71,27 @@ typedef struct TranslationBlock {
     int invalid;          /* atomic: set once, when invalidated */
     uint8_t chain_mask;   /* which jmp slots may be chained (1 << n) */
     bool cached;          /* in the hash table and page lists */
+    X86JitFn *jit;        /* host code for the whole TB, or NULL */
+    struct TranslationBlock *jmp_dest[2];
+    /* rip that leads to jmp_dest[n], as an offset from pc - cs_base
+     * (chained TBs lie within this TB's pages, so it fits). */
+    int32_t jmp_off[2];
+    /* Cold: cache maintenance. */
     uint64_t phys_pc;     /* ram address of pc */
     uint64_t page_addr[2];
     uintptr_t page_next[2];
     struct TranslationBlock *hash_next;
-    uint64_t jmp_pc[2];   /* rip that leads to jmp_dest[n] */
-    struct TranslationBlock *jmp_dest[2];
     uintptr_t jmp_list_head;
     uintptr_t jmp_list_next[2];
-    X86JitFn *jit;        /* host code for the whole TB, or NULL */
     DecodedInsn insns[];
 } TranslationBlock;
 
 /* Room for a TB of n instructions (tb_gen_code wants TB_MAX_INSNS). */
 #define TB_ALLOC_SIZE(n) (sizeof(TranslationBlock) + (n) * sizeof(DecodedInsn))
+/* Cached TBs start on a host cache line (see the hot fields above). */
+#define TB_ALIGN 64
+_Static_assert(offsetof(TranslationBlock, jmp_off) + 2 * sizeof(int32_t) <=
+               TB_ALIGN, "TranslationBlock hot fields must fit one line");
 
 /*
  * Decode a TB starting at env's cs_base + rip, at most max_insns long,
