@@ -902,18 +902,52 @@ static int kvm_get_debugregs(CPUState *cpu)
     return 0;
 }
 
-static int kvm_put_mp_state(CPUState *cpu)
+void x86_kvm_mp_state_to_env(CPUX86State *env, uint32_t mp_state)
 {
-    CPUX86State *env = x86_cpu_env(cpu);
-    struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_RUNNABLE };
+    bool wait_sipi = mp_state == KVM_MP_STATE_UNINITIALIZED ||
+                     mp_state == KVM_MP_STATE_INIT_RECEIVED;
 
-    /* With Osprey's APIC the vCPU thread itself holds APs back. */
+    env->halted = mp_state == KVM_MP_STATE_HALTED;
+    if (wait_sipi) {
+        env->hflags2 |= HF2_WAIT_SIPI;
+    } else {
+        env->hflags2 &= ~HF2_WAIT_SIPI;
+    }
+}
+
+uint32_t x86_kvm_mp_state_from_env(CPUX86State *env)
+{
+    if (env->hflags2 & HF2_WAIT_SIPI) {
+        return KVM_MP_STATE_UNINITIALIZED;
+    }
+    return env->halted ? KVM_MP_STATE_HALTED : KVM_MP_STATE_RUNNABLE;
+}
+
+/* With Osprey's APIC the vCPU thread itself halts and holds APs back. */
+static int kvm_get_mp_state(CPUState *cpu)
+{
+    struct kvm_mp_state mp;
+    int r;
+
     if (!kvm_irqchip_in_kernel()) {
         return 0;
     }
-    if (env->hflags2 & HF2_WAIT_SIPI) {
-        mp.mp_state = KVM_MP_STATE_UNINITIALIZED;
+    r = kvm_vcpu_ioctl(cpu, KVM_GET_MP_STATE, &mp);
+    if (r < 0) {
+        return r;
     }
+    x86_kvm_mp_state_to_env(x86_cpu_env(cpu), mp.mp_state);
+    return 0;
+}
+
+static int kvm_put_mp_state(CPUState *cpu)
+{
+    struct kvm_mp_state mp;
+
+    if (!kvm_irqchip_in_kernel()) {
+        return 0;
+    }
+    mp.mp_state = x86_kvm_mp_state_from_env(x86_cpu_env(cpu));
     return kvm_vcpu_ioctl(cpu, KVM_SET_MP_STATE, &mp);
 }
 
@@ -1052,7 +1086,8 @@ int kvm_arch_get_registers(CPUState *cpu)
     if ((r = kvm_get_fpu_state(cpu)) < 0 ||
         (r = kvm_get_msrs(cpu)) < 0 ||
         (r = kvm_get_events(cpu)) < 0 ||
-        (r = kvm_get_debugregs(cpu)) < 0) {
+        (r = kvm_get_debugregs(cpu)) < 0 ||
+        (r = kvm_get_mp_state(cpu)) < 0) {
         return r;
     }
     return 0;

@@ -492,6 +492,35 @@ static void test_tsc_offset(void **state)
     assert_int_equal(x86_kvm_tsc_from_env(&env, 5000000), 10);
 }
 
+/* ---- multiprocessing state ------------------------------------------- */
+
+static void test_mp_state(void **state)
+{
+    static const uint32_t kept[] = {
+        KVM_MP_STATE_RUNNABLE, KVM_MP_STATE_HALTED,
+        KVM_MP_STATE_UNINITIALIZED,
+    };
+    CPUX86State env;
+
+    memset(&env, 0, sizeof(env));
+    for (size_t i = 0; i < ARRAY_SIZE(kept); i++) {
+        x86_kvm_mp_state_to_env(&env, kept[i]);
+        assert_int_equal(x86_kvm_mp_state_from_env(&env), kept[i]);
+    }
+    x86_kvm_mp_state_to_env(&env, KVM_MP_STATE_HALTED);
+    assert_int_equal(env.halted, 1);
+    assert_false(env.hflags2 & HF2_WAIT_SIPI);
+    /* An AP after INIT waits for SIPI, as after power-on. */
+    x86_kvm_mp_state_to_env(&env, KVM_MP_STATE_INIT_RECEIVED);
+    assert_int_equal(env.halted, 0);
+    assert_true(env.hflags2 & HF2_WAIT_SIPI);
+    assert_int_equal(x86_kvm_mp_state_from_env(&env),
+                     KVM_MP_STATE_UNINITIALIZED);
+    x86_kvm_mp_state_to_env(&env, KVM_MP_STATE_RUNNABLE);
+    assert_int_equal(env.halted, 0);
+    assert_false(env.hflags2 & HF2_WAIT_SIPI);
+}
+
 /* Without KVM nothing reaches a kernel irqchip. */
 static void test_no_kvm(void **state)
 {
@@ -524,6 +553,7 @@ int main(void)
         cmocka_unit_test(test_pit_never_programmed),
         cmocka_unit_test(test_pit_bad_count),
         cmocka_unit_test(test_tsc_offset),
+        cmocka_unit_test(test_mp_state),
         cmocka_unit_test(test_no_kvm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,6 +29,14 @@ void x86_kvm_tsc_to_env(CPUX86State *env, uint64_t tsc, int64_t now);
 uint64_t x86_kvm_tsc_from_env(CPUX86State *env, int64_t now);
 
 /*
+ * KVM's multiprocessing state <-> env->halted and HF2_WAIT_SIPI, which the
+ * CPU's VMState carries: a vCPU halted or waiting for SIPI in the
+ * in-kernel LAPIC stays so across a snapshot or migration.
+ */
+void x86_kvm_mp_state_to_env(CPUX86State *env, uint32_t mp_state);
+uint32_t x86_kvm_mp_state_from_env(CPUX86State *env);
+
+/*
  * The CPUID table a vCPU gets: the model's leaves (env->cfg) with the
  * feature words cut down to what KVM supports, or, for -cpu host, KVM's
  * supported table itself with this CPU's APIC id.  Writes at most max
