@@ -440,12 +440,26 @@ static void pit_reset_hold(Object *obj, ResetType type)
     qemu_irq_lower(pit->irq);
 }
 
-/* Leaving reset, counter 0 starts driving IRQ 0. */
+/*
+ * Leaving reset, counter 0 starts driving IRQ 0.  KVM's PIT keeps its
+ * state across a machine reset: it gets the power-on state (as QEMU's
+ * kvm_pit_reset does).
+ */
 static void pit_reset_exit(Object *obj, ResetType type)
 {
     PITCommonState *pit = I8254(obj);
 
     pit->channels[0].count_load_time = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    if (kvm_pit_in_kernel()) {
+        struct kvm_pit_state2 k;
+        int r;
+
+        pit_state_to_kvm(pit, &k, kvm_pit_clock_offset());
+        r = kvm_pit_set(&k);
+        if (r < 0) {
+            error_report("i8254: KVM_SET_PIT2 on reset: %s", strerror(-r));
+        }
+    }
     pit_irq_timer_update(pit, pit->channels[0].count_load_time);
 }
 
