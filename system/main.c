@@ -750,6 +750,13 @@ int main(int argc, char **argv)
         case OPTION_NOGRAPHIC:
             cfg.nographic = true;
             break;
+        case OPTION_DISPLAY:
+            /* QEMU's -display none[,opts]: the only display we have. */
+            if (strcmp(optarg, "none") && strncmp(optarg, "none,", 5)) {
+                error_setg(&err, "-display %s: Osprey has no graphical "
+                           "display; only 'none' is accepted", optarg);
+            }
+            break;
         case OPTION_DEVICE: {
             bool help = false;
             if (!strcmp(optarg, "help") || strstr(optarg, ",help") ||

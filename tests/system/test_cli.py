@@ -20,6 +20,15 @@ def test_help_lists_options(osprey):
         assert opt in r.stdout
 
 
+def test_display_none_only(osprey):
+    r = run(osprey, "-display", "none", "-M", "none", "-S", "-version")
+    assert r.returncode == 0, r.stderr
+    r = run(osprey, "-display", "gtk", "-M", "none")
+    assert r.returncode == 1
+    assert "osprey: -display gtk: Osprey has no graphical display; " \
+        "only 'none' is accepted" in r.stderr
+
+
 def test_version(osprey):
     r = run(osprey, "-version")
     assert r.returncode == 0
