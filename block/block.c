@@ -484,6 +484,34 @@ int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn)
     return bs->drv->bdrv_snapshot_list(bs, psn);
 }
 
+void bdrv_snapshot_dump_header(StrBuf *sb)
+{
+    strbuf_printf(sb, "%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE",
+                  "DATE", "VM CLOCK", "ICOUNT");
+}
+
+void bdrv_snapshot_dump(StrBuf *sb, const QEMUSnapshotInfo *sn,
+                        const char *id)
+{
+    char date[64], clock[64], icount[32] = "";
+    time_t t = sn->date_sec;
+    struct tm tm;
+    uint64_t secs = sn->vm_clock_nsec / 1000000000ULL;
+
+    localtime_r(&t, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
+    snprintf(clock, sizeof(clock), "%02d:%02d:%02d.%03d", (int)(secs / 3600),
+             (int)((secs / 60) % 60), (int)(secs % 60),
+             (int)((sn->vm_clock_nsec / 1000000) % 1000));
+    if (sn->icount != UINT64_MAX) {
+        snprintf(icount, sizeof(icount), "%" PRIu64, sn->icount);
+    }
+    char *size = size_to_str(sn->vm_state_size);
+    strbuf_printf(sb, "%-9s %-16s %8s%20s%13s%11s\n", id, sn->name, size,
+                  date, clock, icount);
+    free(size);
+}
+
 int bdrv_save_vmstate(BlockDriverState *bs, const void *buf, int64_t pos,
                       size_t size)
 {

@@ -440,34 +440,6 @@ out:
 
 /* ---- info snapshots ---- */
 
-static void dump_snapshot_header(StrBuf *sb)
-{
-    strbuf_printf(sb, "%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE",
-                  "DATE", "VM CLOCK", "ICOUNT");
-}
-
-static void dump_snapshot(StrBuf *sb, const QEMUSnapshotInfo *sn,
-                          const char *id)
-{
-    char date[64], clock[64], icount[32] = "";
-    time_t t = sn->date_sec;
-    struct tm tm;
-    uint64_t secs = sn->vm_clock_nsec / 1000000000ULL;
-
-    localtime_r(&t, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
-    snprintf(clock, sizeof(clock), "%02d:%02d:%02d.%03d", (int)(secs / 3600),
-             (int)((secs / 60) % 60), (int)(secs % 60),
-             (int)((sn->vm_clock_nsec / 1000000) % 1000));
-    if (sn->icount != UINT64_MAX) {
-        snprintf(icount, sizeof(icount), "%" PRIu64, sn->icount);
-    }
-    char *size = size_to_str(sn->vm_state_size);
-    strbuf_printf(sb, "%-9s %-16s %8s%20s%13s%11s\n", id, sn->name, size,
-                  date, clock, icount);
-    free(size);
-}
-
 /* Snapshots whose tag is on every drive that can take snapshots. */
 static bool on_all_drives(const SnapshotDrives *d, const char *tag)
 {
@@ -513,9 +485,9 @@ char *snapshot_info_text(Error **errp)
             continue;
         }
         if (!total++) {
-            dump_snapshot_header(&sb);
+            bdrv_snapshot_dump_header(&sb);
         }
-        dump_snapshot(&sb, &list[i], "--");
+        bdrv_snapshot_dump(&sb, &list[i], "--");
     }
     free(list);
     if (!total) {
@@ -532,9 +504,9 @@ char *snapshot_info_text(Error **errp)
             if (!partial++) {
                 strbuf_printf(&sb, "\nList of partial (non-loadable) "
                               "snapshots on '%s':\n", blk_name(d.blk[k]));
-                dump_snapshot_header(&sb);
+                bdrv_snapshot_dump_header(&sb);
             }
-            dump_snapshot(&sb, &list[i], list[i].id_str);
+            bdrv_snapshot_dump(&sb, &list[i], list[i].id_str);
         }
         free(list);
     }

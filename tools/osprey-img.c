@@ -261,30 +261,25 @@ out:
 
 /* ---- info ---- */
 
+/* Print the snapshot table's header, or one snapshot's line. */
 static void dump_snapshot_header(void)
 {
-    printf("%-10s%-17s%8s%20s%13s%11s\n", "ID", "TAG", "VM SIZE", "DATE",
-           "VM CLOCK", "ICOUNT");
+    StrBuf sb;
+
+    strbuf_init(&sb);
+    bdrv_snapshot_dump_header(&sb);
+    fputs(sb.str, stdout);
+    strbuf_free(&sb);
 }
 
 static void dump_snapshot(const QEMUSnapshotInfo *sn)
 {
-    char date[128], clock[128], icount[32] = "";
-    time_t t = sn->date_sec;
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S", &tm);
-    uint64_t secs = sn->vm_clock_nsec / 1000000000ULL;
-    snprintf(clock, sizeof(clock), "%02d:%02d:%02d.%03d", (int)(secs / 3600),
-             (int)((secs / 60) % 60), (int)(secs % 60),
-             (int)((sn->vm_clock_nsec / 1000000) % 1000));
-    if (sn->icount != UINT64_MAX) {
-        snprintf(icount, sizeof(icount), "%" PRIu64, sn->icount);
-    }
-    char *size = size_to_str(sn->vm_state_size);
-    printf("%-9s %-16s %8s%20s%13s%11s\n", sn->id_str, sn->name, size, date,
-           clock, icount);
-    free(size);
+    StrBuf sb;
+
+    strbuf_init(&sb);
+    bdrv_snapshot_dump(&sb, sn, sn->id_str);
+    fputs(sb.str, stdout);
+    strbuf_free(&sb);
 }
 
 static void dump_human_info(BlockDriverState *bs, QObject *info)

@@ -200,6 +200,14 @@ int bdrv_snapshot_delete(BlockDriverState *bs, const char *name_or_id,
                          Error **errp);
 /* Returns the count and a malloc'ed array in *psn (NULL when 0). */
 int bdrv_snapshot_list(BlockDriverState *bs, QEMUSnapshotInfo **psn);
+/*
+ * The snapshot table as qemu-img snapshot -l and HMP info snapshots print
+ * it (QEMU's bdrv_snapshot_dump): the header line, and one line for sn
+ * with id in the ID column.
+ */
+void bdrv_snapshot_dump_header(StrBuf *sb);
+void bdrv_snapshot_dump(StrBuf *sb, const QEMUSnapshotInfo *sn,
+                        const char *id);
 int bdrv_save_vmstate(BlockDriverState *bs, const void *buf, int64_t pos,
                       size_t size);
 int bdrv_load_vmstate(BlockDriverState *bs, void *buf, int64_t pos,
