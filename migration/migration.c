@@ -1023,6 +1023,15 @@ out:
 
 static void hmp_info_migrate(Monitor *mon, const QObject *args)
 {
+    /* query-migrate's times, in QEMU's order and words, when present. */
+    static const struct {
+        const char *key, *label;
+    } times[] = {
+        { "total-time", "total time" },
+        { "expected-downtime", "expected downtime" },
+        { "downtime", "downtime" },
+        { "setup-time", "setup" },
+    };
     QObject *info = qmp_query_migrate(NULL);
     const char *status = qdict_get_try_str(info, "status");
     QObject *ram = qdict_get(info, "ram");
@@ -1032,21 +1041,11 @@ static void hmp_info_migrate(Monitor *mon, const QObject *args)
         return;
     }
     monitor_printf(mon, "Migration status: %s\n", status);
-    if (qdict_haskey(info, "total-time")) {
-        monitor_printf(mon, "total time: %" PRId64 " ms\n",
-                       qdict_get_try_int(info, "total-time", 0));
-    }
-    if (qdict_haskey(info, "expected-downtime")) {
-        monitor_printf(mon, "expected downtime: %" PRId64 " ms\n",
-                       qdict_get_try_int(info, "expected-downtime", 0));
-    }
-    if (qdict_haskey(info, "downtime")) {
-        monitor_printf(mon, "downtime: %" PRId64 " ms\n",
-                       qdict_get_try_int(info, "downtime", 0));
-    }
-    if (qdict_haskey(info, "setup-time")) {
-        monitor_printf(mon, "setup: %" PRId64 " ms\n",
-                       qdict_get_try_int(info, "setup-time", 0));
+    for (size_t i = 0; i < ARRAY_SIZE(times); i++) {
+        if (qdict_haskey(info, times[i].key)) {
+            monitor_printf(mon, "%s: %" PRId64 " ms\n", times[i].label,
+                           qdict_get_try_int(info, times[i].key, 0));
+        }
     }
     if (ram) {
         QObject *mbps = qdict_get(ram, "mbps");
