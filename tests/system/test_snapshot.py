@@ -420,20 +420,33 @@ def vmstate_host_offset(path, tag):
     return at
 
 
-@pytest.mark.skipif(QEMU_IO is None, reason="qemu-io not installed")
-@pytest.mark.parametrize("damage", ["corrupt", "truncate"])
-def test_bad_vmstate_leaves_disks_and_vm_alone(osprey, counter, workdir,
-                                                vms, damage):
+def qemu_io(disk, command):
+    """One qemu-io command on disk; a failure or a read -P that finds
+    another pattern fails the test."""
+    r = subprocess.run([QEMU_IO, "-c", command, disk],
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode == 0 and "Pattern verification failed" not in \
+        r.stdout, r.stdout + r.stderr
+
+
+def savevm_then_write_disk(osprey, counter, workdir, vms):
+    """An image with snapshot s1 whose disk was written (0xaa over the
+    first 64 KiB) after it: a loadvm that reverts the disk undoes that."""
     disk = make_image(workdir)
     vm = start(vms, osprey, counter, workdir,
                drives=[f"file={disk},if=none,id=disk0"])
     vm.wait_count(3)
     assert vm.hmp("savevm s1") == ""
     vm.quit()
-    # The disk changes after the snapshot: a revert would undo this.
-    r = subprocess.run([QEMU_IO, "-c", "write -P 0xaa 0 64k", disk],
-                       capture_output=True, text=True, timeout=TIMEOUT)
-    assert r.returncode == 0, r.stderr
+    qemu_io(disk, "write -P 0xaa 0 64k")
+    return disk
+
+
+@pytest.mark.skipif(QEMU_IO is None, reason="qemu-io not installed")
+@pytest.mark.parametrize("damage", ["corrupt", "truncate"])
+def test_bad_vmstate_leaves_disks_and_vm_alone(osprey, counter, workdir,
+                                                vms, damage):
+    disk = savevm_then_write_disk(osprey, counter, workdir, vms)
     if damage == "corrupt":
         at = vmstate_host_offset(disk, "s1")
         with open(disk, "r+b") as f:
@@ -465,10 +478,7 @@ def test_bad_vmstate_leaves_disks_and_vm_alone(osprey, counter, workdir,
     vm.wait_count(saved + 5)
     assert min(vm.counts(offset)) >= saved - 1
     vm.quit()
-    r = subprocess.run([QEMU_IO, "-c", "read -P 0xaa 0 64k", disk],
-                       capture_output=True, text=True, timeout=TIMEOUT)
-    assert r.returncode == 0 and "Pattern verification failed" not in \
-        r.stdout, r.stdout + r.stderr
+    qemu_io(disk, "read -P 0xaa 0 64k")      # not reverted
     # -loadvm refuses to start from it.
     r = subprocess.run([osprey, "-M", "pc", "-m", "64", "-kernel", counter,
                         "-drive", f"file={disk},if=none", "-loadvm", "s1"],
@@ -478,24 +488,13 @@ def test_bad_vmstate_leaves_disks_and_vm_alone(osprey, counter, workdir,
 
 @pytest.mark.skipif(QEMU_IO is None, reason="qemu-io not installed")
 def test_loadvm_reverts_disk(osprey, counter, workdir, vms):
-    disk = make_image(workdir)
-    vm = start(vms, osprey, counter, workdir,
-               drives=[f"file={disk},if=none,id=disk0"])
-    vm.wait_count(3)
-    assert vm.hmp("savevm s1") == ""
-    vm.quit()
-    r = subprocess.run([QEMU_IO, "-c", "write -P 0xaa 0 64k", disk],
-                       capture_output=True, text=True, timeout=TIMEOUT)
-    assert r.returncode == 0, r.stderr
+    disk = savevm_then_write_disk(osprey, counter, workdir, vms)
     vm = start(vms, osprey, counter, workdir,
                drives=[f"file={disk},if=none,id=disk0"])
     vm.wait_count(3)
     assert vm.hmp("loadvm s1") == ""
     vm.quit()
-    r = subprocess.run([QEMU_IO, "-c", "read -P 0 0 64k", disk],
-                       capture_output=True, text=True, timeout=TIMEOUT)
-    assert r.returncode == 0 and "Pattern verification failed" not in \
-        r.stdout, r.stdout + r.stderr
+    qemu_io(disk, "read -P 0 0 64k")         # reverted
     assert qemu_img("check", disk, check=False).returncode == 0
 
 
