@@ -11,33 +11,17 @@ The programs run under Osprey's pc machine once it exists (skipped until
 Debian's qemu-system-x86_64 (TCG) when installed, which keeps the
 programs themselves honest.  Deselect the QEMU runs with -m "not qemu".
 """
-import os
 import re
 import shutil
 import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT
+from conftest import GUEST_SRC
 
-GUEST_SRC = ROOT / "tests" / "guest"
-GUEST_OUT = BUILD / "guest-tests"
 PROGRAMS = sorted(p.stem for p in GUEST_SRC.glob("*.S"))
 PASS_STATUS = 1
 TIMEOUT = 60
-
-
-@pytest.fixture(scope="session")
-def guest_programs():
-    """Build the programs (tests/guest/build.sh is idempotent)."""
-    for tool in ("gcc", "ld", "objcopy"):
-        if not shutil.which(tool):
-            pytest.skip(f"{tool} not installed: cannot build guest programs")
-    r = subprocess.run([str(GUEST_SRC / "build.sh")], capture_output=True,
-                       text=True, timeout=300,
-                       env=dict(os.environ, BUILD=str(BUILD)))
-    assert r.returncode == 0, f"build.sh failed:\n{r.stdout}{r.stderr}"
-    return GUEST_OUT
 
 
 def parse_tap(out):

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, ROOT
+from conftest import BUILD
 from guest import QmpVm, start
 from qmp import QMP
 from test_migration import check_continues
@@ -549,13 +549,9 @@ def test_cpu_host(osprey):
 
 
 @NEEDS_KVM
-def test_guest_program_hello_under_kvm(osprey):
+def test_guest_program_hello_under_kvm(osprey, guest_programs):
     """A Multiboot guest program (32-bit protected mode) under KVM."""
-    r = subprocess.run([str(ROOT / "tests" / "guest" / "build.sh")],
-                       capture_output=True, text=True, timeout=300,
-                       env=dict(os.environ, BUILD=str(BUILD)))
-    assert r.returncode == 0, r.stderr
-    elf = BUILD / "guest-tests" / "hello.elf"
+    elf = guest_programs / "hello.elf"
     r = subprocess.run([osprey, "-M", "pc", "-m", "64", "-accel", "kvm",
                         "-kernel", str(elf), "-device",
                         "isa-debug-exit,iobase=0xf4,iosize=4",

@@ -19,13 +19,12 @@ import time
 
 import pytest
 
-from conftest import BUILD, ROOT
+from conftest import BUILD, GUEST_OUT
 from guest import MIGRATION_TIMEOUT, QmpVm, SerialGuest, free_port
 from guest import start as guest_start
 from qmp import QMP, QMPError
 
-GUEST_SRC = ROOT / "tests" / "guest"
-MIGCOUNT = BUILD / "guest-tests" / "migcount.elf"
+MIGCOUNT = GUEST_OUT / "migcount.elf"
 GUEST = pathlib.Path(os.environ.get("GUEST_DIR", BUILD / "guest"))
 KERNEL = GUEST / "vmlinuz"
 INITRD = GUEST / "initramfs.cpio.gz"
@@ -43,14 +42,7 @@ def start(vms, *args, **kwargs):
 
 
 @pytest.fixture(scope="module")
-def migcount():
-    for tool in ("gcc", "ld", "objcopy"):
-        if not shutil.which(tool):
-            pytest.skip(f"{tool} not installed: cannot build guest programs")
-    r = subprocess.run([str(GUEST_SRC / "build.sh")], capture_output=True,
-                       text=True, timeout=300,
-                       env=dict(os.environ, BUILD=str(BUILD)))
-    assert r.returncode == 0, f"build.sh failed:\n{r.stdout}{r.stderr}"
+def migcount(guest_programs):
     return MIGCOUNT
 
 

@@ -25,7 +25,7 @@ import pytest
 sys.path.insert(0, os.path.dirname(__file__))
 from conftest import BUILD  # noqa: E402
 from qmp import QMP, QMPError  # noqa: E402
-from test_guest_programs import guest_programs, osprey_runs_pc  # noqa: E402,F401
+from test_guest_programs import osprey_runs_pc  # noqa: E402,F401
 
 TIMEOUT = 60          # generous: the machine is shared and loaded
 QEMU_IMG = shutil.which("qemu-img")
@@ -43,7 +43,7 @@ def workdir():
 
 
 @pytest.fixture
-def counter(osprey, guest_programs):  # noqa: F811
+def counter(osprey, guest_programs):
     if not osprey_runs_pc(osprey):
         pytest.skip("pc machine not available yet")
     return str(guest_programs / "counter.elf")

@@ -21,7 +21,7 @@ import time
 import pytest
 
 from guest import MIGRATION_TIMEOUT, QmpVm, free_port, start
-from test_guest_programs import guest_programs, osprey_runs_pc  # noqa: F401
+from test_guest_programs import osprey_runs_pc  # noqa: F401
 from test_snapshot import QEMU_IMG, qemu_img
 
 RECORD_RE = re.compile(r"^count (\d+) hash 0x([0-9a-f]{8})\n", re.M)
@@ -55,7 +55,7 @@ def records(text):
 
 
 @pytest.fixture
-def hashcount(osprey, guest_programs):  # noqa: F811
+def hashcount(osprey, guest_programs):
     if not osprey_runs_pc(osprey):
         pytest.skip("pc machine not available yet")
     return guest_programs / "hashcount.elf"
@@ -283,7 +283,7 @@ def test_save_load_save_identical_device_sections(osprey, hashcount,
 # ---- 3. live migration ----------------------------------------------------
 
 @pytest.fixture(scope="module")
-def reference(osprey, guest_programs, tmp_path_factory):  # noqa: F811
+def reference(osprey, guest_programs, tmp_path_factory):
     """hashes(n): {count: hash} for counts 1..n from an uninterrupted run
     of the fast guest (kept paused between uses)."""
     if not osprey_runs_pc(osprey):
