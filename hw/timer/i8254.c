@@ -413,6 +413,24 @@ void pit_get_channel_info(PITCommonState *pit, int channel,
     info->out = pit_get_out(s, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
 }
 
+/*
+ * Give KVM's in-kernel PIT this model's state (after a load or a reset);
+ * KVM restarts the counters from their counts (as QEMU's).
+ */
+static int pit_kvm_put(PITCommonState *pit)
+{
+    struct kvm_pit_state2 k;
+    int r;
+
+    pit_state_to_kvm(pit, &k, kvm_pit_clock_offset());
+    r = kvm_pit_set(&k);
+    if (r < 0) {
+        error_report("i8254: KVM_SET_PIT2: %s", strerror(-r));
+        return r;
+    }
+    return 0;
+}
+
 /* Power-on: every counter in mode 3 with count 0x10000, as QEMU. */
 static void pit_reset_enter(Object *obj, ResetType type)
 {
@@ -451,14 +469,7 @@ static void pit_reset_exit(Object *obj, ResetType type)
 
     pit->channels[0].count_load_time = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     if (kvm_pit_in_kernel()) {
-        struct kvm_pit_state2 k;
-        int r;
-
-        pit_state_to_kvm(pit, &k, kvm_pit_clock_offset());
-        r = kvm_pit_set(&k);
-        if (r < 0) {
-            error_report("i8254: KVM_SET_PIT2 on reset: %s", strerror(-r));
-        }
+        pit_kvm_put(pit);
     }
     pit_irq_timer_update(pit, pit->channels[0].count_load_time);
 }
@@ -694,18 +705,8 @@ static int pit_post_load(void *opaque, int version_id)
                  qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
 
     if (kvm_pit_in_kernel()) {
-        /* KVM restarts the counters from their counts (as QEMU's). */
-        struct kvm_pit_state2 k;
-        int r;
-
         timer_del(pit->irq_timer);
-        pit_state_to_kvm(pit, &k, kvm_pit_clock_offset());
-        r = kvm_pit_set(&k);
-        if (r < 0) {
-            error_report("i8254: KVM_SET_PIT2: %s", strerror(-r));
-            return r;
-        }
-        return 0;
+        return pit_kvm_put(pit);
     }
     qemu_set_irq(pit->irq, pit_get_out(s, at));
     if (s->next_transition_time >= 0) {
